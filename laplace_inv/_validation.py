@@ -1,0 +1,176 @@
+"""Input checks shared by every public entry point.
+
+Each function either returns a clean float64 array or raises ``ValueError``/``TypeError``
+with a message that names the argument and the problem, so that nothing downstream ever
+sees NaN, complex or misshapen data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PHASE_HINT = (
+    "phase-correct it first, e.g. `laplace_inv.phase.phase_correct(S)` returns the real "
+    "channel after an automatic zero-order phase correction"
+)
+
+
+def as_real_array(value: Any, name: str) -> np.ndarray:
+    """Convert ``value`` to a float64 array, rejecting complex, boolean and non-numeric input.
+
+    Parameters
+    ----------
+    value : array_like
+        Anything ``numpy.asarray`` accepts.
+    name : str
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        A float64 copy or view of ``value``.
+
+    Examples
+    --------
+    >>> as_real_array([1, 2], "tau").dtype
+    dtype('float64')
+    """
+    if value is None:
+        raise TypeError(f"{name} is None; an array of real numbers is required")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} cannot be converted to a numeric array: {exc}") from None
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} is complex; {PHASE_HINT}")
+    if arr.dtype == bool:
+        raise TypeError(f"{name} is boolean; numeric data is required")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} has non-numeric dtype {arr.dtype}; numeric data is required")
+    return arr.astype(np.float64, copy=False)
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise ``ValueError`` if ``arr`` holds NaN or infinity."""
+    if arr.size and not np.all(np.isfinite(arr)):
+        n_nan = int(np.isnan(arr).sum())
+        n_inf = int(np.isinf(arr).sum())
+        raise ValueError(f"{name} contains {n_nan} NaN and {n_inf} infinite values")
+
+
+def check_axis_values(value: Any, name: str, *, allow_zero: bool = True) -> np.ndarray:
+    """Validate a 1D acquisition or grid axis: finite, non-negative, strictly increasing.
+
+    Parameters
+    ----------
+    value : array_like
+        The axis values.
+    name : str
+        Name used in error messages.
+    allow_zero : bool
+        Whether 0 is a legal value (true for acquisition axes such as b = 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        A read-only float64 copy.
+
+    Examples
+    --------
+    >>> check_axis_values([1e-3, 2e-3], "tau")
+    array([0.001, 0.002])
+    >>> check_axis_values([2e-3, 1e-3], "tau")
+    Traceback (most recent call last):
+    ...
+    ValueError: tau must be strictly increasing; sort it (and the data rows/columns with it)
+    """
+    arr = as_real_array(value, name)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty")
+    check_finite(arr, name)
+    if np.any(arr < 0) or (not allow_zero and np.any(arr == 0)):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be {bound}; got minimum {arr.min():g}")
+    diffs = np.diff(arr)
+    if np.any(diffs == 0):
+        raise ValueError(f"{name} contains duplicate values")
+    if np.any(diffs < 0):
+        raise ValueError(
+            f"{name} must be strictly increasing; sort it (and the data rows/columns with it)"
+        )
+    out = arr.copy()
+    out.setflags(write=False)
+    return out
+
+
+def check_data_batch(X: Any, data_shape: tuple[int, int], name: str = "X") -> np.ndarray:
+    """Validate a batch of decays and return it as ``(n_samples, n1, n2)`` float64.
+
+    Accepts ``(n_samples, n1*n2)`` or ``(n_samples, n1, n2)``.
+
+    Examples
+    --------
+    >>> check_data_batch(np.ones((3, 6)), (2, 3)).shape
+    (3, 2, 3)
+    """
+    arr = as_real_array(X, name)
+    n1, n2 = data_shape
+    if arr.ndim == 1:
+        raise ValueError(
+            f"{name} is 1D with shape {arr.shape}; a 2D array (n_samples, {n1 * n2}) or a 3D "
+            f"array (n_samples, {n1}, {n2}) is needed (use X[None] for a single sample)"
+        )
+    if arr.ndim not in (2, 3):
+        raise ValueError(f"{name} must be 2D or 3D, got {arr.ndim}D with shape {arr.shape}")
+    if arr.size == 0 or arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    if arr.ndim == 2:
+        if arr.shape[1] != n1 * n2:
+            hint = ""
+            if arr.shape == (n1, n2):
+                hint = "; this looks like one dataset: use invert(S) or pass S[None]"
+            raise ValueError(
+                f"{name} has {arr.shape[1]} features per sample but the kernel expects "
+                f"{n1}x{n2}={n1 * n2}{hint}"
+            )
+        arr = arr.reshape(arr.shape[0], n1, n2)
+    elif arr.shape[1:] != (n1, n2):
+        raise ValueError(
+            f"{name} samples have shape {arr.shape[1:]} but the kernel expects ({n1}, {n2})"
+        )
+    check_finite(arr, name)
+    return arr
+
+
+def check_single_dataset(S: Any, data_shape: tuple[int, int], name: str = "S") -> np.ndarray:
+    """Validate one ``(n1, n2)`` dataset.
+
+    Examples
+    --------
+    >>> check_single_dataset(np.ones((2, 3)), (2, 3)).shape
+    (2, 3)
+    """
+    arr = as_real_array(S, name)
+    if arr.ndim == 1:
+        raise ValueError(
+            f"{name} is 1D with shape {arr.shape}; a 2D data matrix {data_shape} is needed"
+        )
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2D data matrix {data_shape}, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    if arr.shape != tuple(data_shape):
+        if arr.shape == tuple(data_shape)[::-1]:
+            raise ValueError(
+                f"{name} has shape {arr.shape} but the kernel expects {tuple(data_shape)}: "
+                "it looks transposed (rows follow axis 1, columns axis 2)"
+            )
+        raise ValueError(
+            f"{name} has shape {arr.shape} but the kernel expects {tuple(data_shape)}"
+        )
+    check_finite(arr, name)
+    return arr
