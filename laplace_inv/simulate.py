@@ -167,7 +167,8 @@ def sample_peaks(
     for c, w in zip(centers, weights, strict=True):
         sig = np.exp(rng.uniform(log_s[0], log_s[1], size=2))
         rho = float(rng.uniform(*prior.rho))
-        peaks.append(Peak((float(c[0]), float(c[1])), (float(sig[0]), float(sig[1])), float(w), rho))
+        center = (float(c[0]), float(c[1]))
+        peaks.append(Peak(center, (float(sig[0]), float(sig[1])), float(w), rho))
     return peaks
 
 
@@ -367,7 +368,8 @@ CEMENT_TAU2 = np.arange(1, 1001) * 0.1078e-3
 def cement_kernel(n_grid: int = 64) -> Kernel2D:
     """The cement IR-CPMG acquisition layout (48 × 1000) with default grids."""
     return Kernel2D(
-        KernelAxis("T1_IR", CEMENT_TAU1, n_grid=n_grid), KernelAxis("T2", CEMENT_TAU2, n_grid=n_grid)
+        KernelAxis("T1_IR", CEMENT_TAU1, n_grid=n_grid),
+        KernelAxis("T2", CEMENT_TAU2, n_grid=n_grid),
     )
 
 
