@@ -30,6 +30,7 @@ import json
 import math
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,7 +314,8 @@ def read_numeric_text(path: PathLike, what: str = "data") -> np.ndarray:
         if cand in first:
             delim = cand
             break
-    if not any(_is_number(t) for t in _split(first, delim)):
+    head = _split(first, delim)
+    if head and all(not _is_number(t) and re.match(r"[\"']?[A-Za-z_]", t) for t in head):
         lines = lines[1:]  # a header line of column names
         if not lines:
             raise ValueError(f"{path}: {what} file has a header but no numbers")
@@ -371,8 +373,10 @@ def _check_axis(values: Any, path: Any, what: str) -> np.ndarray:
         raise ValueError(f"{path}: {exc}") from None
 
 
-def _check_shapes(data: np.ndarray, tau1: np.ndarray, tau2: np.ndarray, names: tuple) -> None:
-    """Raise a ValueError naming the three files when shapes disagree."""
+def _check_shapes(
+    data: np.ndarray, tau1: np.ndarray, tau2: np.ndarray, names: tuple, noun: str = "file"
+) -> None:
+    """Raise a ValueError naming the three files (or variables) when shapes disagree."""
     data_name, tau1_name, tau2_name = names
     n1, n2 = tau1.size, tau2.size
     if data.shape == (n1, n2):
@@ -385,8 +389,8 @@ def _check_shapes(data: np.ndarray, tau1: np.ndarray, tau2: np.ndarray, names: t
     elif data.shape[1] == n2 and data.shape[0] < n1:
         hint = " Fewer rows than the axis 1 file: truncated data file?"
     raise ValueError(
-        f"{data_name}: data is {data.shape[0]}x{data.shape[1]} but the axis 1 file "
-        f"{tau1_name} has {n1} values and the axis 2 file {tau2_name} has {n2}.{hint}"
+        f"{data_name}: data is {data.shape[0]}x{data.shape[1]} but the axis 1 {noun} "
+        f"{tau1_name} has {n1} values and the axis 2 {noun} {tau2_name} has {n2}.{hint}"
     )
 
 
@@ -587,6 +591,15 @@ def read_upen2d_folder(
     tau1 = _check_axis(tau1_raw * unit(kinds[0]), y_path, "row axis (filenameTimeY)")
     tau2 = _check_axis(tau2_raw * unit(kinds[1]), x_path, "column axis (filenameTimeX)")
 
+    for flag in ("FL_EraseCol", "FL_EraseRow", "FL_Offset"):
+        value = _lookup(flags, flag)
+        if value is not None and value.strip() not in ("0", ""):
+            warnings.warn(
+                f"{flag_path}: {flag} = {value} is recorded in metadata but not applied; the "
+                "data are returned as stored",
+                UserWarning,
+                stacklevel=2,
+            )
     grid_hint = _upen2d_grid_hint(setinput, flags, set_path, kinds, tau1, tau2, time_unit, d_unit)
     noise = None
     return Acquisition(
@@ -929,7 +942,7 @@ def read_mat(
     tau2 = _numeric(contents[k2], path, f"variable {k2!r}").ravel()
     if data.ndim != 2:
         raise ValueError(f"{path}: variable {dk!r} must be 2D, got shape {data.shape}")
-    _check_shapes(data, tau1, tau2, (f"{path} ({dk})", k1, k2))
+    _check_shapes(data, tau1, tau2, (f"{path} ({dk})", k1, k2), "variable")
     nk = noise_key if noise_key is not None else ("noise_std" if "noise_std" in contents else None)
     if nk is not None:
         if nk not in contents:
@@ -1070,7 +1083,7 @@ def read_npz(path: PathLike) -> Acquisition:
         raise ValueError(f"{path}: data must be 2D (n1, n2), got shape {data.shape}")
     if tau1.ndim != 1 or tau2.ndim != 1:
         raise ValueError(f"{path}: tau1 and tau2 must be 1D")
-    _check_shapes(data, tau1, tau2, (f"{path} (data)", "tau1", "tau2"))
+    _check_shapes(data, tau1, tau2, (f"{path} (data)", "tau1", "tau2"), "array")
     return Acquisition(
         data=data, tau1=tau1, tau2=tau2, kinds=kinds, noise_std=noise,
         metadata={"format": "npz"}, source=str(path),
