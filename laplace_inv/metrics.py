@@ -682,7 +682,8 @@ def compare_to_truth(
     * ``width_ratio``: median over matched peaks and both axes of estimated FWHM / true FWHM
       (NaN when no finite ratio exists, e.g. truth given as peaks without widths).
     * ``fraction_error``: mean over the true peaks of ``|fraction_est − fraction_true|``; an
-      unmatched true peak counts its whole fraction. Spurious estimated peaks are not counted
+      unmatched true peak counts its whole fraction; true peaks without a fraction (NaN)
+      count 0. Spurious estimated peaks are not counted
       here (they show in ``n_found`` and ``tv_distance``).
     * ``tv_distance``: total-variation distance ``½ Σ |p − q|`` between the two maps normalised
       to unit mass (0 identical, 1 disjoint; 0 if both are empty, 1 if only one is). NaN when
