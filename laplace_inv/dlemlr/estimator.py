@@ -1,0 +1,508 @@
+"""scikit-learn estimator for DLEMLR, trained through skorch.
+
+``DLEMLRNeuralNet`` is a :class:`skorch.NeuralNet` whose ``get_loss`` is the dual loss of
+:mod:`laplace_inv.dlemlr.loss` (map error + physics misfit). ``DLEMLRInverter`` wraps it in
+the package's :class:`~laplace_inv.base.BaseInverter` contract: ``fit(X, Y)`` trains on
+(decay, map) pairs, ``predict`` inverts decays, ``from_pretrained`` loads the shipped weights
+of an experiment family for *any* acquisition layout with a 64 × 64 output grid (the network
+input lives on the output grid, :mod:`laplace_inv.dlemlr.features`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skorch
+import torch
+from safetensors.torch import load_file, save_file
+from skorch.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    GradientNormClipping,
+    LRScheduler,
+    ProgressBar,
+)
+from skorch.dataset import ValidSplit
+
+from laplace_inv.base import BaseInverter
+from laplace_inv.dlemlr.features import (
+    CHANNELS,
+    DEFAULT_N_ITER,
+    compute_features,
+    fista_nnls,
+    padded_problem,
+    project_data,
+)
+from laplace_inv.dlemlr.loss import dual_loss
+from laplace_inv.dlemlr.network import DLEMLRNet
+from laplace_inv.kernels import Kernel2D
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+#: Experiment families and their kernel kinds (axis 1, axis 2).
+FAMILIES: dict[str, tuple[str, str]] = {
+    "T1_IR-T2": ("T1_IR", "T2"),
+    "T1_SR-T2": ("T1_SR", "T2"),
+    "T2-T2": ("T2", "T2"),
+    "D-T2": ("D", "T2"),
+}
+
+#: Constructor parameters that define the network (stored with saved weights).
+_ARCH_PARAMS = ("dim", "depth", "heads", "patch", "mlp_ratio", "n_iter_phys")
+
+
+def family_of(kernel: Kernel2D) -> str:
+    """The experiment family name of a kernel, e.g. ``"T1_IR-T2"``."""
+    return f"{kernel.kinds[0]}-{kernel.kinds[1]}"
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class DLEMLRNeuralNet(skorch.NeuralNet):
+    """A :class:`skorch.NeuralNet` trained with the DLEMLR dual loss.
+
+    ``X`` is a feature dictionary (:func:`~laplace_inv.dlemlr.features.compute_features`);
+    the module reads the image channels, ``get_loss`` reads the physics operands ``K1``,
+    ``K2``, ``S`` and ``npts``.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    w_data, w_phys : float
+        Weights of the data-driven and physics-driven terms (paper: 0.4 and 1.0).
+    """
+
+    def __init__(self, *args: Any, w_data: float = 0.4, w_phys: float = 1.0,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.w_data = w_data
+        self.w_phys = w_phys
+
+    def get_loss(self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None,
+                 training: bool = False) -> torch.Tensor:
+        """Dual loss ``w_data·map MSE + w_phys·physics MSE`` (see :mod:`..loss`)."""
+        if not isinstance(X, dict):
+            raise TypeError("DLEMLRNeuralNet needs the feature dictionary as X")
+        dev = y_pred.device
+        y_true = skorch.utils.to_tensor(y_true, device=dev)
+        K1 = skorch.utils.to_tensor(X["K1"], device=dev)
+        K2 = skorch.utils.to_tensor(X["K2"], device=dev)
+        S = skorch.utils.to_tensor(X["S"], device=dev)
+        npts = skorch.utils.to_tensor(X["npts"], device=dev)
+        return dual_loss(y_pred, y_true, K1, K2, S, npts, self.w_data, self.w_phys)
+
+
+class TimeLimit(Callback):
+    """Stop training (gracefully, keeping the best checkpoint) after ``seconds`` of wall time."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = seconds
+
+    def on_train_begin(self, net: Any, **kwargs: Any) -> None:
+        self.start_ = time.perf_counter()
+
+    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
+        if self.seconds is not None and time.perf_counter() - self.start_ > self.seconds:
+            raise KeyboardInterrupt
+
+
+class DLEMLRInverter(BaseInverter):
+    """Physics-informed vision transformer for 2D Laplace inversion (DLEMLR, JACS 2024).
+
+    Parameters
+    ----------
+    kernel : Kernel2D
+        The acquisition; its output grid sets the map size (both sides divisible by
+        ``patch``; the shipped models use 64 × 64).
+    w_data, w_phys : float
+        Dual-loss weights (paper: 0.4, 1.0).
+    physics_target : {"clean", "noisy"}
+        What the physics term compares against during ``fit``: the noise-free decay of the
+        true map (paper) or the noisy training decay.
+    dim, depth, heads, patch, mlp_ratio : int
+        ViT size (token dimension, blocks, attention heads, patch side, MLP width ratio).
+    n_iter_phys : int
+        FISTA steps of the physics input channel.
+    max_epochs, lr, batch_size : int, float, int
+        Training schedule (AdamW with cosine annealing).
+    weight_decay : float
+        AdamW weight decay.
+    valid_fraction : float
+        Fraction of the pairs held out for validation (early stopping, checkpoint).
+    patience : int
+        Early-stopping patience in epochs.
+    time_limit : float or None
+        Stop training after this many seconds (best checkpoint kept).
+    device : str
+        Torch device.
+    refine : bool
+        Test-time physics refinement: ``refine_steps`` projected-gradient steps on the
+        physics loss alone (``½‖K̃1 F K̃2ᵀ − S̃‖²``, ``F ≥ 0``) starting from the network
+        output. The step ``1/L`` moves the well-determined (large singular value) directions
+        and leaves the ill-determined ones, so peaks the data pin down stay put.
+    refine_steps : int
+        Number of refinement steps.
+    random_state : int or None
+        Seed for weights initialisation, batching and the validation split.
+    verbose : int
+        0 silent; 1 progress bar and epoch table.
+
+    Examples
+    --------
+    >>> from laplace_inv.simulate import cement_kernel
+    >>> est = DLEMLRInverter.from_pretrained(kernel=cement_kernel())  # doctest: +SKIP
+    """
+
+    _requires_fit = True
+
+    def __init__(
+        self,
+        kernel: Kernel2D | None = None,
+        *,
+        w_data: float = 0.4,
+        w_phys: float = 1.0,
+        physics_target: str = "clean",
+        dim: int = 128,
+        depth: int = 4,
+        heads: int = 4,
+        patch: int = 8,
+        mlp_ratio: int = 2,
+        n_iter_phys: int = DEFAULT_N_ITER,
+        max_epochs: int = 20,
+        lr: float = 1e-3,
+        batch_size: int = 64,
+        weight_decay: float = 1e-4,
+        valid_fraction: float = 0.1,
+        patience: int = 8,
+        time_limit: float | None = None,
+        device: str = "cpu",
+        refine: bool = False,
+        refine_steps: int = 50,
+        random_state: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.kernel = kernel
+        self.w_data = w_data
+        self.w_phys = w_phys
+        self.physics_target = physics_target
+        self.dim = dim
+        self.depth = depth
+        self.heads = heads
+        self.patch = patch
+        self.mlp_ratio = mlp_ratio
+        self.n_iter_phys = n_iter_phys
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.valid_fraction = valid_fraction
+        self.patience = patience
+        self.time_limit = time_limit
+        self.device = device
+        self.refine = refine
+        self.refine_steps = refine_steps
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------------------
+    # construction
+    def _build_net(self, grid: tuple[int, int], train_dir: str | None = None) -> DLEMLRNeuralNet:
+        callbacks: list[tuple[str, Callback]] = [
+            ("lr", LRScheduler(policy="CosineAnnealingLR", T_max=max(int(self.max_epochs), 1))),
+            ("clip", GradientNormClipping(gradient_clip_value=1.0)),
+            ("early", EarlyStopping(monitor="valid_loss", patience=int(self.patience))),
+            ("time", TimeLimit(self.time_limit)),
+        ]
+        if train_dir is not None:
+            callbacks.append(
+                ("checkpoint", Checkpoint(
+                    monitor="valid_loss_best", dirname=train_dir, f_params="best.pt",
+                    f_optimizer=None, f_criterion=None, f_history=None, load_best=True,
+                ))
+            )
+        if self.verbose:
+            callbacks.append(("progress", ProgressBar()))
+        valid = ValidSplit(self.valid_fraction, random_state=self.random_state) \
+            if self.valid_fraction else None
+        return DLEMLRNeuralNet(
+            DLEMLRNet,
+            module__grid=tuple(grid),
+            module__patch=int(self.patch),
+            module__dim=int(self.dim),
+            module__depth=int(self.depth),
+            module__heads=int(self.heads),
+            module__mlp_ratio=int(self.mlp_ratio),
+            criterion=torch.nn.MSELoss,  # unused: get_loss implements the dual loss
+            optimizer=torch.optim.AdamW,
+            optimizer__weight_decay=float(self.weight_decay),
+            lr=float(self.lr),
+            max_epochs=int(self.max_epochs),
+            batch_size=int(self.batch_size),
+            iterator_train__shuffle=True,
+            train_split=valid,
+            callbacks=callbacks,
+            device=self.device,
+            verbose=int(self.verbose),
+            w_data=float(self.w_data),
+            w_phys=float(self.w_phys),
+        )
+
+    def _seed(self) -> None:
+        if self.random_state is not None:
+            torch.manual_seed(int(self.random_state))
+
+    # ------------------------------------------------------------------------------
+    # training
+    def make_features(self, X: Any, Y: Any = None) -> tuple[dict[str, np.ndarray], Any]:
+        """Normalise pairs per sample (``max|S| = 1``, maps by the same factor) and featurise.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n1*n2) or (n, n1, n2)
+            Decays for ``self.kernel``.
+        Y : array_like, shape (n, N1*N2), optional
+            True maps.
+
+        Returns
+        -------
+        features : dict
+        Y : numpy.ndarray (float32, normalised) or None
+        """
+        kernel = self._check_kernel()
+        S = self._validate_batch_unfitted(X)
+        scale = np.maximum(np.abs(S).reshape(len(S), -1).max(axis=1), 1e-300)
+        S = S / scale[:, None, None]
+        Yn = None
+        if Y is not None:
+            Yn = np.asarray(Y, dtype=float).reshape(len(S), -1) / scale[:, None]
+            if Yn.shape[1] != kernel.map_shape[0] * kernel.map_shape[1]:
+                raise ValueError(
+                    f"Y must have {kernel.map_shape[0] * kernel.map_shape[1]} columns "
+                    f"(the kernel's N1*N2), got {Yn.shape[1]}"
+                )
+        F_target = None
+        if Yn is not None and self.physics_target == "clean":
+            F_target = Yn.reshape(len(S), *kernel.map_shape)
+        elif self.physics_target not in ("clean", "noisy"):
+            raise ValueError(f"physics_target must be 'clean' or 'noisy', got "
+                             f"{self.physics_target!r}")
+        feats = compute_features(kernel, S, F_target=F_target, n_iter=int(self.n_iter_phys))
+        return feats, (None if Yn is None else Yn.astype(np.float32))
+
+    def _validate_batch_unfitted(self, X: Any) -> np.ndarray:
+        from laplace_inv._validation import check_data_batch
+
+        return check_data_batch(X, self._check_kernel().data_shape)
+
+    def fit(self, X: Any, y: Any = None) -> DLEMLRInverter:
+        """Train on (decay, map) pairs.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n1*n2) or (n, n1, n2), or dict
+            Decays for ``self.kernel`` (normalised here per sample to ``max|S| = 1``), or a
+            precomputed feature dictionary (already normalised; used by
+            :mod:`laplace_inv.dlemlr.train` to mix acquisition layouts).
+        y : array_like, shape (n, N1*N2)
+            True maps (mass per bin), in the units of the un-normalised ``X``.
+
+        Returns
+        -------
+        self
+        """
+        if y is None:
+            raise ValueError("DLEMLRInverter.fit needs the true maps y")
+        kernel = self._check_kernel()
+        if isinstance(X, dict):
+            feats = X
+            Yn = np.asarray(y, dtype=np.float32).reshape(len(feats["phys"]), -1)
+        else:
+            feats, Yn = self.make_features(X, y)
+        self._seed()
+        train_dir = tempfile.mkdtemp(prefix="dlemlr_")
+        try:
+            net = self._build_net(kernel.map_shape, train_dir if self.valid_fraction else None)
+            net.fit(feats, Yn)
+        finally:
+            shutil.rmtree(train_dir, ignore_errors=True)
+        self.net_ = net
+        self.n_features_in_ = kernel.data_shape[0] * kernel.data_shape[1]
+        self.history_ = [
+            {k: row[k] for k in ("epoch", "train_loss", "valid_loss", "dur") if k in row}
+            for row in net.history
+        ]
+        return self
+
+    # ------------------------------------------------------------------------------
+    # inference
+    def _invert_batch_normalised(self, batch: np.ndarray) -> tuple[np.ndarray, list[dict]]:
+        kernel = self._check_kernel()
+        if tuple(self.net_.module_.grid) != tuple(kernel.map_shape):
+            raise ValueError(
+                f"the network was built for a {self.net_.module_.grid} grid but the kernel's "
+                f"grid is {kernel.map_shape}"
+            )
+        feats = compute_features(kernel, batch, n_iter=int(self.n_iter_phys))
+        module = self.net_.module_
+        module.eval()
+        dev = self.net_.device
+        with torch.no_grad():
+            inputs = {k: torch.from_numpy(feats[k]).to(dev) for k in CHANNELS}
+            maps = module(**inputs).double().cpu()
+        infos: list[dict] = [{"method": "DLEMLR"} for _ in range(len(batch))]
+        if self.refine and int(self.refine_steps) > 0:
+            K1p, K2p = padded_problem(kernel)
+            k1, k2 = torch.from_numpy(K1p), torch.from_numpy(K2p)
+            Sp = torch.from_numpy(project_data(kernel, batch))
+            before = _residual_norms(maps, k1, k2, Sp)
+            maps = fista_nnls(k1, k2, Sp, int(self.refine_steps), F0=maps, momentum=False)
+            after = _residual_norms(maps, k1, k2, Sp)
+            snorm = np.maximum(Sp.flatten(1).norm(dim=1).numpy(), 1e-300)
+            for i, info in enumerate(infos):
+                info.update(
+                    refined=True,
+                    refine_steps=int(self.refine_steps),
+                    residual_before=float(before[i]),
+                    residual_after=float(after[i]),
+                    relative_residual_before=float(before[i] / snorm[i]),
+                    relative_residual_after=float(after[i] / snorm[i]),
+                )
+        return maps.numpy(), infos
+
+    # ------------------------------------------------------------------------------
+    # persistence
+    def _config(self) -> dict:
+        cfg = {name: getattr(self, name) for name in _ARCH_PARAMS}
+        cfg["grid"] = list(self.net_.module_.grid)
+        cfg["w_data"] = self.w_data
+        cfg["w_phys"] = self.w_phys
+        cfg["physics_target"] = self.physics_target
+        return cfg
+
+    def save(self, path: str | Path) -> Path:
+        """Write the weights as safetensors (the config in its metadata).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        if not hasattr(self, "net_"):
+            raise ValueError("nothing to save: fit the estimator first")
+        path = Path(path)
+        state = {k: v.detach().cpu().contiguous() for k, v in
+                 self.net_.module_.state_dict().items()}
+        save_file(state, str(path), metadata={"config": json.dumps(self._config())})
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, kernel: Kernel2D, **params: Any) -> DLEMLRInverter:
+        """Load weights written by :meth:`save` (or shipped) for ``kernel``.
+
+        Parameters
+        ----------
+        path : str or Path
+            A ``.safetensors`` file.
+        kernel : Kernel2D
+            The acquisition to invert; its grid must match the saved grid.
+        **params
+            Other constructor parameters (``refine``, ``device``, ...).
+        """
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+        if "config" not in meta:
+            raise ValueError(f"{path} has no DLEMLR config in its metadata")
+        cfg = json.loads(meta["config"])
+        grid = tuple(cfg.pop("grid"))
+        if not isinstance(kernel, Kernel2D):
+            raise TypeError(f"kernel must be a Kernel2D, got {type(kernel).__name__}")
+        if tuple(kernel.map_shape) != grid:
+            raise ValueError(
+                f"these weights were trained for a {grid[0]}x{grid[1]} output grid, but the "
+                f"kernel's grid is {kernel.map_shape[0]}x{kernel.map_shape[1]}; build the "
+                f"kernel with n_grid={grid[0]} (any acquisition layout works) or train a "
+                "model for this grid size"
+            )
+        est = cls(kernel=kernel, **{**cfg, **params})
+        net = est._build_net(grid)
+        net.initialize()
+        state = load_file(str(path))
+        net.module_.load_state_dict(state)
+        net.module_.eval()
+        est.net_ = net
+        est.n_features_in_ = kernel.data_shape[0] * kernel.data_shape[1]
+        return est
+
+    @classmethod
+    def from_pretrained(
+        cls, kernel: Kernel2D, family: str | None = None, weights_dir: str | Path | None = None,
+        **params: Any,
+    ) -> DLEMLRInverter:
+        """A fitted estimator from the shipped weights of the kernel's experiment family.
+
+        Works for any acquisition layout (number and spacing of points) of the family, since
+        the network input lives on the output grid; the kernel's grid must have the trained
+        size (64 × 64, the package default). The weights file is checked against the SHA-256
+        in its JSON record.
+
+        Parameters
+        ----------
+        kernel : Kernel2D
+            The acquisition.
+        family : str, optional
+            ``"T1_IR-T2"``, ``"T1_SR-T2"``, ``"T2-T2"`` or ``"D-T2"``; default from the
+            kernel's kinds.
+        weights_dir : path, optional
+            Where ``<family>.safetensors`` and ``<family>.json`` live (default: the package's
+            ``dlemlr/weights``).
+        **params
+            Other constructor parameters (e.g. ``refine=True``).
+        """
+        if not isinstance(kernel, Kernel2D):
+            raise TypeError(f"kernel must be a Kernel2D, got {type(kernel).__name__}")
+        family = family or family_of(kernel)
+        if family not in FAMILIES:
+            raise ValueError(f"unknown family {family!r}; expected one of {sorted(FAMILIES)}")
+        if FAMILIES[family] != kernel.kinds:
+            raise ValueError(
+                f"family {family!r} expects kernel kinds {FAMILIES[family]}, got {kernel.kinds}"
+            )
+        wdir = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
+        wfile, jfile = wdir / f"{family}.safetensors", wdir / f"{family}.json"
+        if not wfile.exists() or not jfile.exists():
+            shipped = sorted(p.stem for p in wdir.glob("*.safetensors"))
+            raise FileNotFoundError(
+                f"no pretrained DLEMLR model for family {family!r} in {wdir} (shipped: "
+                f"{shipped}); train one with `laplace-inv train --family {family}`"
+            )
+        record = json.loads(jfile.read_text())
+        digest = sha256_file(wfile)
+        if record.get("sha256") != digest:
+            raise OSError(
+                f"{wfile} does not match the SHA-256 in {jfile.name} "
+                f"({digest[:12]}… != {str(record.get('sha256'))[:12]}…); the file is corrupt"
+            )
+        return cls.load(wfile, kernel, **params)
+
+
+def _residual_norms(maps: torch.Tensor, K1: torch.Tensor, K2: torch.Tensor,
+                    Sp: torch.Tensor) -> np.ndarray:
+    res = K1 @ maps @ K2.T - Sp
+    return res.flatten(1).norm(dim=1).numpy()

@@ -1,0 +1,218 @@
+"""The DLEMLR vision transformer: Tokenizer → TransformerEncoder → Projector.
+
+The three parts follow the paper (ALGORITHMS.md §5) at a CPU-friendly size: the input is the
+stack of output-grid feature channels of :mod:`laplace_inv.dlemlr.features` (not a resampled
+decay), cut into ``patch × patch`` patches, one token each (64 tokens for a 64 × 64 grid and
+patch 8). Instead of mean-pooling the tokens into one giant linear layer (80 M parameters in
+the paper), the projector maps every token back to its own patch, so the parameter count does
+not grow with the grid. The output is a residual on top of the unrolled physics channel,
+made non-negative with ``abs`` as in the paper.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from laplace_inv.dlemlr.features import CHANNELS
+
+#: Internal map units: maps (mass per bin, sum ≈ 1 after normalisation) are multiplied by this
+#: inside the network so that activations are O(1).
+MAP_SCALE = 100.0
+
+
+def sincos_2d(h: int, w: int, dim: int) -> torch.Tensor:
+    """Fixed 2D sine-cosine positional encoding, shape ``(h*w, dim)``.
+
+    Half of the channels encode the row, half the column, each with ``dim/4`` frequencies.
+
+    Examples
+    --------
+    >>> sincos_2d(8, 8, 128).shape
+    torch.Size([64, 128])
+    """
+    if dim % 4:
+        raise ValueError(f"dim must be divisible by 4 for the 2D sin-cos encoding, got {dim}")
+    q = dim // 4
+    omega = 1.0 / (10000.0 ** (torch.arange(q, dtype=torch.float32) / q))
+    yy, xx = torch.meshgrid(
+        torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij"
+    )
+    y = yy.reshape(-1, 1) * omega[None]
+    x = xx.reshape(-1, 1) * omega[None]
+    return torch.cat([y.sin(), y.cos(), x.sin(), x.cos()], dim=1)
+
+
+class Tokenizer(nn.Module):
+    """Patches → LayerNorm → Linear → LayerNorm, plus a fixed 2D sin-cos positional encoding.
+
+    Parameters
+    ----------
+    in_channels : int
+        Number of input channels.
+    grid : tuple of int
+        ``(N1, N2)``, both divisible by ``patch``.
+    patch : int
+        Patch side.
+    dim : int
+        Token dimension.
+
+    Examples
+    --------
+    >>> tok = Tokenizer(4, (64, 64), 8, 128)
+    >>> tok(torch.zeros(2, 4, 64, 64)).shape
+    torch.Size([2, 64, 128])
+    """
+
+    def __init__(self, in_channels: int, grid: tuple[int, int], patch: int, dim: int) -> None:
+        super().__init__()
+        N1, N2 = grid
+        if N1 % patch or N2 % patch:
+            raise ValueError(f"grid {grid} is not divisible by the patch size {patch}")
+        self.patch = patch
+        self.hw = (N1 // patch, N2 // patch)
+        patch_dim = in_channels * patch * patch
+        self.norm_in = nn.LayerNorm(patch_dim)
+        self.proj = nn.Linear(patch_dim, dim)
+        self.norm_out = nn.LayerNorm(dim)
+        self.register_buffer("pos", sincos_2d(*self.hw, dim), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, _, _ = x.shape
+        p = self.patch
+        h, w = self.hw
+        x = x.reshape(n, c, h, p, w, p).permute(0, 2, 4, 1, 3, 5).reshape(n, h * w, c * p * p)
+        return self.norm_out(self.proj(self.norm_in(x))) + self.pos
+
+
+class EncoderBlock(nn.Module):
+    """One pre-norm transformer block: ``x + MHA(LN(x))`` then ``x + MLP(LN(x))``."""
+
+    def __init__(self, dim: int, heads: int, mlp_dim: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(mlp_dim, dim)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm1(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.mlp(self.norm2(x))
+
+
+class TransformerEncoder(nn.Module):
+    """A stack of pre-norm multi-head-attention + MLP blocks with a final LayerNorm.
+
+    Examples
+    --------
+    >>> enc = TransformerEncoder(64, depth=2, heads=4, mlp_dim=128)
+    >>> enc(torch.zeros(3, 16, 64)).shape
+    torch.Size([3, 16, 64])
+    """
+
+    def __init__(
+        self, dim: int, depth: int, heads: int, mlp_dim: int, dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            [EncoderBlock(dim, heads, mlp_dim, dropout) for _ in range(depth)]
+        )
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+
+class Projector(nn.Module):
+    """Tokens → the full ``N1 × N2`` map: LayerNorm → Linear(dim → patch²) per token, folded.
+
+    With ``base`` given the output is ``|base + Δ|`` (a non-negative residual correction of the
+    physics channel); otherwise ``|Δ|``.
+
+    Examples
+    --------
+    >>> proj = Projector(128, (64, 64), 8)
+    >>> m = proj(torch.randn(2, 64, 128))
+    >>> m.shape, bool((m >= 0).all())
+    (torch.Size([2, 64, 64]), True)
+    """
+
+    def __init__(self, dim: int, grid: tuple[int, int], patch: int) -> None:
+        super().__init__()
+        self.grid = tuple(grid)
+        self.patch = patch
+        self.hw = (grid[0] // patch, grid[1] // patch)
+        self.norm = nn.LayerNorm(dim)
+        self.linear = nn.Linear(dim, patch * patch)
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, tokens: torch.Tensor, base: torch.Tensor | None = None) -> torch.Tensor:
+        n = tokens.shape[0]
+        h, w = self.hw
+        p = self.patch
+        delta = self.linear(self.norm(tokens))  # (n, h*w, p*p)
+        delta = delta.reshape(n, h, w, p, p).permute(0, 1, 3, 2, 4).reshape(n, *self.grid)
+        return torch.abs(delta if base is None else base + delta)
+
+
+class DLEMLRNet(nn.Module):
+    """Tokenizer + TransformerEncoder + Projector on the feature channels.
+
+    ``forward`` takes the feature dictionary of :func:`~laplace_inv.dlemlr.features.
+    compute_features` as keyword arguments (extra keys such as the physics-loss operands are
+    ignored) and returns maps in normalised units (mass per bin, the scale of the
+    normalised data), shape ``(n, N1, N2)``.
+
+    Parameters
+    ----------
+    grid : tuple of int
+        Output grid ``(N1, N2)``.
+    patch, dim, depth, heads, mlp_ratio : int
+        ViT size.
+    dropout : float
+        Dropout in attention and MLP.
+
+    Examples
+    --------
+    >>> net = DLEMLRNet((16, 16), patch=4, dim=32, depth=1, heads=2)
+    >>> z = torch.rand(2, 16, 16)
+    >>> net(phys=z, bp=z, gram1=z, gram2=z).shape
+    torch.Size([2, 16, 16])
+    """
+
+    def __init__(
+        self,
+        grid: tuple[int, int] = (64, 64),
+        patch: int = 8,
+        dim: int = 128,
+        depth: int = 4,
+        heads: int = 4,
+        mlp_ratio: int = 2,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.grid = tuple(int(g) for g in grid)
+        self.tokenizer = Tokenizer(len(CHANNELS), self.grid, patch, dim)
+        self.encoder = TransformerEncoder(dim, depth, heads, mlp_ratio * dim, dropout)
+        self.projector = Projector(dim, self.grid, patch)
+
+    def forward(self, phys: torch.Tensor, bp: torch.Tensor, gram1: torch.Tensor,
+                gram2: torch.Tensor, **_: torch.Tensor) -> torch.Tensor:
+        base = phys * MAP_SCALE
+        # The physics channel enters the tokens on a log-compressed scale (its dynamic range is
+        # large); the residual path keeps it exact.
+        x = torch.stack([torch.log1p(base), bp, gram1, gram2], dim=1)
+        tokens = self.encoder(self.tokenizer(x))
+        return self.projector(tokens, base) / MAP_SCALE
+
+
+def n_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+

@@ -1,0 +1,263 @@
+"""Tests of the DLEMLR network, dual loss, features, estimator and shipped weights."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from laplace_inv.dlemlr.estimator import (
+    WEIGHTS_DIR,
+    DLEMLRInverter,
+    DLEMLRNeuralNet,
+    sha256_file,
+)
+from laplace_inv.dlemlr.features import CHANNELS, compute_features, fista_nnls, padded_problem
+from laplace_inv.dlemlr.loss import dual_loss
+from laplace_inv.dlemlr.network import (
+    DLEMLRNet,
+    Projector,
+    Tokenizer,
+    TransformerEncoder,
+    n_parameters,
+)
+from laplace_inv.kernels import Kernel2D, KernelAxis
+from laplace_inv.simulate import PeakPrior, cement_kernel, make_training_set
+
+torch.set_num_threads(2)
+
+TINY_PRIOR = PeakPrior(n_peaks=(1, 2), sigma=(0.1, 0.3), margin=0.3, min_separation=0.3)
+TINY = dict(dim=32, depth=1, heads=2, patch=4, n_iter_phys=20)
+
+
+@pytest.fixture(scope="module")
+def tiny_kernel() -> Kernel2D:
+    return Kernel2D(
+        KernelAxis("T1_IR", np.geomspace(1e-3, 3, 8), n_grid=16),
+        KernelAxis("T2", np.arange(1, 51) * 1e-3, n_grid=16),
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tiny_kernel):
+    X, Y, _ = make_training_set(tiny_kernel, 400, prior=TINY_PRIOR, random_state=1)
+    Xv, Yv, _ = make_training_set(tiny_kernel, 100, prior=TINY_PRIOR, random_state=2)
+    return X, Y, Xv, Yv
+
+
+@pytest.fixture(scope="module")
+def tiny_fitted(tiny_kernel, tiny_data):
+    X, Y, _, _ = tiny_data
+    est = DLEMLRInverter(kernel=tiny_kernel, max_epochs=8, lr=3e-3, batch_size=32,
+                         random_state=0, **TINY)
+    return est.fit(X, Y)
+
+
+# --------------------------------------------------------------------------------------
+# network parts
+def test_tokenizer_shape_and_positional_encoding():
+    tok = Tokenizer(4, (64, 64), 8, 128)
+    out = tok(torch.zeros(3, 4, 64, 64))
+    assert out.shape == (3, 64, 128)
+    # Constant input: tokens differ only by the fixed positional encoding.
+    assert not torch.allclose(out[0, 0], out[0, 1])
+    assert tok.pos.shape == (64, 128)
+    with pytest.raises(ValueError, match="divisible"):
+        Tokenizer(4, (60, 64), 8, 128)
+
+
+def test_encoder_and_projector_shapes():
+    enc = TransformerEncoder(64, depth=2, heads=4, mlp_dim=128)
+    assert enc(torch.randn(2, 16, 64)).shape == (2, 16, 64)
+    proj = Projector(64, (16, 32), 4)
+    m = proj(torch.randn(2, 32, 64), base=-torch.ones(2, 16, 32))
+    assert m.shape == (2, 16, 32)
+    assert bool((m >= 0).all())
+
+
+def test_full_network_shape_and_size():
+    net = DLEMLRNet()
+    z = torch.rand(2, 64, 64)
+    assert net(phys=z, bp=z, gram1=z, gram2=z).shape == (2, 64, 64)
+    assert n_parameters(net) < 3_000_000
+    # Zero-initialised projector: the untrained network returns the physics channel.
+    assert torch.allclose(net(phys=z, bp=z, gram1=z, gram2=z), z, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------
+# loss
+def test_dual_loss_equals_formula():
+    g = torch.Generator().manual_seed(0)
+    f = torch.rand(3, 4, 5, generator=g)
+    F = torch.rand(3, 4, 5, generator=g)
+    K1 = torch.rand(2, 4, generator=g)
+    K2 = torch.rand(3, 5, generator=g)
+    S = torch.rand(3, 2, 3, generator=g)
+    npts = torch.tensor([6.0, 10.0, 12.0])
+    got = dual_loss(f, F.reshape(3, -1), K1, K2, S, npts, w_data=0.4, w_phys=1.0, scale=2.0)
+    want = 0.0
+    for b in range(3):
+        data = np.mean((f[b] - F[b]).numpy() ** 2)
+        res = K1.numpy() @ f[b].numpy() @ K2.numpy().T - S[b].numpy()
+        want += 0.4 * data + 1.0 * np.sum(res**2) / float(npts[b])
+    want = 2.0 * want / 3
+    assert float(got) == pytest.approx(want, rel=1e-5)
+
+
+def test_physics_term_equals_full_in_range_residual(tiny_kernel):
+    rng = np.random.default_rng(0)
+    F = rng.random((2, *tiny_kernel.map_shape))
+    S = rng.random((2, *tiny_kernel.data_shape))
+    feats = compute_features(tiny_kernel, S, n_iter=0)
+    comp = tiny_kernel.compress()
+    full = tiny_kernel.forward(F) - comp.U1 @ comp.U1.T @ S @ comp.U2 @ comp.U2.T
+    want = np.mean(np.sum(full**2, axis=(1, 2)) / S[0].size)
+    got = dual_loss(torch.from_numpy(F).float(), torch.from_numpy(F).float(),
+                    torch.from_numpy(feats["K1"]), torch.from_numpy(feats["K2"]),
+                    torch.from_numpy(feats["S"]), torch.from_numpy(feats["npts"]),
+                    w_data=0.0, w_phys=1.0, scale=1.0)
+    assert float(got) == pytest.approx(want, rel=1e-4)
+
+
+def test_neuralnet_get_loss_adds_physics_term(tiny_kernel):
+    net = DLEMLRNeuralNet(DLEMLRNet, module__grid=(16, 16), module__patch=4, module__dim=32,
+                          module__depth=1, module__heads=2, criterion=torch.nn.MSELoss,
+                          w_data=0.0, w_phys=1.0).initialize()
+    rng = np.random.default_rng(0)
+    S = rng.random((2, *tiny_kernel.data_shape))
+    feats = {k: torch.from_numpy(v) for k, v in compute_features(tiny_kernel, S).items()}
+    f = torch.rand(2, 16, 16)
+    loss = net.get_loss(f, f.reshape(2, -1), X=feats)
+    assert float(loss) > 0  # only the physics term is weighted
+
+
+# --------------------------------------------------------------------------------------
+# features
+def test_features_independent_of_layout():
+    k_a = cement_kernel()
+    k_b = Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 32)),
+                   KernelAxis("T2", np.arange(1, 4097) * 5e-5))
+    rng = np.random.default_rng(0)
+    shapes = []
+    for k in (k_a, k_b):
+        S = rng.standard_normal((2, *k.data_shape))
+        feats = compute_features(k, S / np.abs(S).max(), n_iter=5)
+        shapes.append({name: v.shape for name, v in feats.items()})
+        assert all(np.isfinite(v).all() for v in feats.values())
+    assert shapes[0] == shapes[1]
+    assert shapes[0]["phys"] == (2, 64, 64)
+
+
+def test_fista_channel_fits_the_data(tiny_kernel):
+    X, _, _ = make_training_set(tiny_kernel, 4, prior=TINY_PRIOR, snr=1e6, random_state=3)
+    S = X.reshape(4, *tiny_kernel.data_shape)
+    K1p, K2p = padded_problem(tiny_kernel)
+    Sp = torch.from_numpy(compute_features(tiny_kernel, S, n_iter=0)["S"]).double()
+    k1, k2 = torch.from_numpy(K1p), torch.from_numpy(K2p)
+    F = fista_nnls(k1, k2, Sp, 200)
+    res0 = float((Sp).norm())
+    res = float((k1 @ F @ k2.T - Sp).norm())
+    assert bool((F >= 0).all())
+    assert res < 0.05 * res0
+
+
+# --------------------------------------------------------------------------------------
+# estimator
+def test_short_training_lowers_validation_loss(tiny_kernel, tiny_data, tiny_fitted):
+    _, _, Xv, Yv = tiny_data
+    est = tiny_fitted
+    assert est.predict(Xv).shape == (100, 16 * 16)
+    untrained = DLEMLRInverter(kernel=tiny_kernel, random_state=0, **TINY)
+    torch.manual_seed(0)
+    untrained.net_ = untrained._build_net(tiny_kernel.map_shape).initialize()
+
+    def val_loss(e):
+        feats, Yn = e.make_features(Xv, Yv)
+        f = {k: torch.from_numpy(v) for k, v in feats.items()}
+        with torch.no_grad():
+            pred = e.net_.module_(**f)
+        return float(e.net_.get_loss(pred, torch.from_numpy(Yn), X=f))
+
+    assert val_loss(est) < 0.97 * val_loss(untrained)
+    assert len(est.history_) == 8
+
+
+def test_save_load_round_trip(tmp_path, tiny_kernel, tiny_data, tiny_fitted):
+    _, _, Xv, _ = tiny_data
+    path = tiny_fitted.save(tmp_path / "m.safetensors")
+    loaded = DLEMLRInverter.load(path, tiny_kernel)
+    np.testing.assert_array_equal(loaded.predict(Xv[:8]), tiny_fitted.predict(Xv[:8]))
+    assert loaded.get_params()["dim"] == TINY["dim"]
+    wrong = Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 8), n_grid=32),
+                     KernelAxis("T2", np.arange(1, 51) * 1e-3, n_grid=32))
+    with pytest.raises(ValueError, match="grid"):
+        DLEMLRInverter.load(path, wrong)
+
+
+def test_refine_lowers_residual(tiny_kernel, tiny_data, tiny_fitted, tmp_path):
+    _, _, Xv, _ = tiny_data
+    path = tiny_fitted.save(tmp_path / "m.safetensors")
+    est = DLEMLRInverter.load(path, tiny_kernel, refine=True, refine_steps=30)
+    res = est.invert(Xv[0].reshape(tiny_kernel.data_shape))
+    assert res.info["residual_after"] <= res.info["residual_before"]
+    assert (res.map >= 0).all()
+
+
+def test_unfitted_raises(tiny_kernel):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        DLEMLRInverter(kernel=tiny_kernel).predict(np.ones((1, 8 * 50)))
+
+
+def test_sklearn_params_and_clone(tiny_kernel):
+    from sklearn.base import clone
+
+    est = DLEMLRInverter(kernel=tiny_kernel, w_data=0.2)
+    assert clone(est).get_params()["w_data"] == 0.2
+
+
+# --------------------------------------------------------------------------------------
+# shipped weights
+SHIPPED = WEIGHTS_DIR / "T1_IR-T2.safetensors"
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="pretrained weights not shipped yet")
+@pytest.mark.parametrize("layout", ["cement", "32x4096"])
+def test_from_pretrained_any_layout(layout):
+    if layout == "cement":
+        k = cement_kernel()
+    else:
+        k = Kernel2D(KernelAxis("T1_IR", np.geomspace(5e-4, 2, 32)),
+                     KernelAxis("T2", np.arange(1, 4097) * 5e-5))
+    est = DLEMLRInverter.from_pretrained(kernel=k)
+    X, _, _ = make_training_set(k, 2, random_state=123)
+    P = est.predict(X)
+    assert P.shape == (2, 64 * 64)
+    assert np.isfinite(P).all() and (P >= 0).all()
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="pretrained weights not shipped yet")
+def test_shipped_record_matches_weights():
+    record = json.loads(SHIPPED.with_suffix(".json").read_text())
+    assert record["sha256"] == sha256_file(SHIPPED)
+    assert SHIPPED.stat().st_size < 20e6
+    for key in ("config", "training", "validation"):
+        assert key in record
+    assert set(CHANNELS) == {"phys", "bp", "gram1", "gram2"}
+
+
+@pytest.mark.slow
+def test_training_command_end_to_end(tmp_path):
+    from laplace_inv.dlemlr.train import train_main
+
+    rc = train_main(["--n-train", "512", "--n-test", "64", "--epochs", "2", "--dim", "32",
+                     "--depth", "1", "--heads", "2", "--out", str(tmp_path), "--verbose", "0"])
+    assert rc == 0
+    assert (tmp_path / "T1_IR-T2.safetensors").exists()
+    k = cement_kernel()
+    est = DLEMLRInverter.from_pretrained(kernel=k, weights_dir=tmp_path)
+    X, _, _ = make_training_set(k, 1, random_state=5)
+    assert np.isfinite(est.predict(X)).all()
