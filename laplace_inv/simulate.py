@@ -252,7 +252,7 @@ def estimate_noise(S: Any, kernel: Kernel2D, rtol: float = 1e-8) -> float:
     ...              KernelAxis("T2", np.geomspace(1e-4, 1, 200)))
     >>> S, _ = simulate_decay(k, [Peak((-2, -2), (0.1, 0.1))], oversample=1)
     >>> noisy = S + 0.01 * np.random.default_rng(0).standard_normal(S.shape)
-    >>> round(estimate_noise(noisy, k), 2)
+    >>> round(float(estimate_noise(noisy, k)), 2)
     0.01
     """
     comp = kernel.compress(rtol)
@@ -263,7 +263,7 @@ def estimate_noise(S: Any, kernel: Kernel2D, rtol: float = 1e-8) -> float:
             "the data have no degrees of freedom outside the kernels' range; "
             "give noise_std explicitly"
         )
-    return comp.out_of_range_norm(np.asarray(S, dtype=float)) / np.sqrt(dof)
+    return float(comp.out_of_range_norm(np.asarray(S, dtype=float)) / np.sqrt(dof))
 
 
 def make_training_set(

@@ -3,9 +3,11 @@
 Every rule walks a decreasing α path with warm starts. A solver callback returns, for one α,
 the map, its in-range misfit ``‖K̃F − S̃‖²`` and its degrees of freedom ``df``.
 
-- **GCV** (Mitchell, Chandrasekera, Gladden 2012): ``G(α) = m·‖r‖² / (m − df)²`` with
-  ``m`` compressed data points and ``df`` the trace of the influence matrix restricted to
-  the bins the non-negative solution keeps (as in BRD).
+- **GCV** (Mitchell, Chandrasekera, Gladden 2012): ``G(α) = n·‖r‖² / (n − df)²`` on the
+  full data (``n = n1·n2`` points; the residual outside the kernels' range is added to the
+  in-range misfit), with ``df`` the trace of the influence matrix restricted to the bins
+  the non-negative solution keeps (as in BRD). GCV on the compressed data alone ignores
+  what the out-of-range residual says about the noise and under-smooths real data.
 - **L-curve**: the point of maximum curvature of ``(log‖r‖, log‖F‖)`` against ``log α``.
 - **Discrepancy**: the largest α whose in-range misfit is at most ``m·σ²``, where ``σ`` comes
   from the data outside the kernels' range (pure noise), refined by bisection in ``log α``.
@@ -50,11 +52,17 @@ def solve_path(solve: Solver, alphas: np.ndarray) -> list[PathPoint]:
     return points
 
 
-def gcv_values(points: list[PathPoint], m: int) -> np.ndarray:
-    """GCV values ``m·misfit / (m − df)²`` along the path."""
-    misfit = np.array([p.misfit for p in points])
+def gcv_values(points: list[PathPoint], n: int, out_of_range: float = 0.0) -> np.ndarray:
+    """GCV values ``n·‖r‖² / (n − df)²`` along the path.
+
+    ``n`` is the number of raw data points and ``‖r‖² = misfit + out_of_range``, the
+    in-range misfit plus the squared norm of the data outside the kernels' range, so this is
+    GCV on the full, uncompressed problem (for ``n ≫ df`` it approaches the unbiased
+    predictive-risk estimate ``misfit + 2σ²·df``).
+    """
+    misfit = np.array([p.misfit for p in points]) + out_of_range
     dof = np.array([p.dof for p in points])
-    return m * misfit / np.maximum(m - dof, 1e-12) ** 2
+    return n * misfit / np.maximum(n - dof, 1e-12) ** 2
 
 
 def refine_minimum(
