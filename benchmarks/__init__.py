@@ -1,0 +1,1 @@
+"""The benchmark harness as ``python -m benchmarks`` (see :mod:`laplace_inv.bench`)."""
