@@ -147,7 +147,9 @@ class TikhonovInverter(BaseInverter):
             if self.penalty == "upen":
                 from laplace_inv.classical.upen import upen_solve
 
-                return upen_solve(comp, S_c, self)
+                # R² counts the data no map can explain, as the uncompressed method does.
+                oor2 = float(np.vdot(S, S) - np.vdot(S_c, S_c))
+                return upen_solve(comp, S_c, self, out_of_range2=oor2)
             return self._solve_global(comp, S, S_c)
 
     def _solve_global(self, comp, S: np.ndarray, S_c: np.ndarray) -> tuple[np.ndarray, dict]:
