@@ -24,6 +24,9 @@ KINDS: tuple[str, ...] = ("T2", "T1_IR", "T1_SR", "D")
 
 DEFAULT_GRID_SIZE = 64
 
+MIN_KERNEL_MAX = 1e-30
+"""A kernel axis whose largest entry is below this sees nothing of its grid (refused)."""
+
 
 def kernel_matrix(kind: str, tau: np.ndarray, grid: np.ndarray, efficiency: float = 1.0):
     """Kernel matrix ``k(tau_i, grid_j)`` for one axis.
@@ -79,10 +82,17 @@ def default_grid(kind: str, tau: np.ndarray, n_points: int = DEFAULT_GRID_SIZE) 
     if positive.size == 0:
         raise ValueError("tau has no positive values; cannot choose a default grid")
     t_min, t_max = float(positive.min()), float(positive.max())
-    if kind == "D":
-        lo, hi = 0.1 / t_max, 10.0 / t_min
-    else:
-        lo, hi = t_min / 5.0, 3.0 * t_max
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        if kind == "D":
+            lo, hi = 0.1 / t_max, 10.0 / t_min
+        else:
+            lo, hi = t_min / 5.0, 3.0 * t_max
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0.0 < lo < hi):
+        raise ValueError(
+            f"cannot choose a default {kind} grid for acquisition values in "
+            f"[{t_min:g}, {t_max:g}] (the grid bounds over- or underflow); give the grid "
+            "explicitly"
+        )
     return np.logspace(np.log10(lo), np.log10(hi), n_points)
 
 
@@ -145,7 +155,17 @@ class KernelAxis:
         if kind != "T1_IR" and float(eff) != 1.0:
             raise ValueError("efficiency only applies to the T1_IR kind")
         self.efficiency = float(eff)
-        matrix = kernel_matrix(kind, self.tau, self.grid, self.efficiency)
+        with np.errstate(over="ignore", divide="ignore", under="ignore", invalid="ignore"):
+            matrix = kernel_matrix(kind, self.tau, self.grid, self.efficiency)
+        if not np.all(np.isfinite(matrix)):  # pragma: no cover - finite axes give finite k
+            raise ValueError(f"the {kind} kernel matrix has non-finite entries")
+        if not np.abs(matrix).max() > MIN_KERNEL_MAX:
+            raise ValueError(
+                f"the {kind} kernel matrix is numerically zero (max |k| = "
+                f"{np.abs(matrix).max():.3g}): the grid [{self.grid[0]:.3g}, "
+                f"{self.grid[-1]:.3g}] lies where the acquisition [{self.tau[0]:.3g}, "
+                f"{self.tau[-1]:.3g}] sees no signal; widen the grid or use grid=None"
+            )
         matrix.setflags(write=False)
         self._matrix = matrix
 
@@ -252,8 +272,14 @@ class CompressedProblem:
 
     def out_of_range_norm(self, S: np.ndarray) -> float:
         """``‖S − U1U1ᵀ S U2U2ᵀ‖``: the part of the data no map can explain."""
-        S_c = self.project(S)
-        return float(np.sqrt(max(np.sum(S * S) - np.sum(S_c * S_c), 0.0)))
+        S = np.asarray(S, dtype=float)
+        scale = float(np.abs(S).max()) if S.size else 0.0
+        if not scale > 0 or not np.isfinite(scale):
+            return 0.0 if scale == 0 else float("nan")
+        # Work on S / max|S| so that the squares neither overflow nor underflow.
+        Sn = S / scale
+        S_c = self.project(Sn)
+        return scale * float(np.sqrt(max(np.sum(Sn * Sn) - np.sum(S_c * S_c), 0.0)))
 
 
 class Kernel2D:
@@ -383,7 +409,10 @@ class Kernel2D:
         -------
         CompressedProblem
         """
-        rtol = float(rtol)
+        try:
+            rtol = float(rtol)
+        except (TypeError, ValueError):
+            raise TypeError(f"rtol must be a number in (0, 1), got {rtol!r}") from None
         if not 0.0 < rtol < 1.0:
             raise ValueError(f"rtol must lie in (0, 1), got {rtol:g}")
         if rtol not in self._compressed:

@@ -594,10 +594,12 @@ def relative_residual(S: Any, S_fit: Any) -> float:
     0.2
     """
     a, b = _check_pair(S, S_fit)
-    norm = float(np.linalg.norm(a))
-    if norm == 0:
+    scale = float(np.abs(a).max())
+    if scale == 0:
         raise ValueError("S is all zero; the relative residual is undefined")
-    return float(np.linalg.norm(a - b) / norm)
+    # Divide by max|S| first: the squares of 1e±300 data would over- or underflow.
+    with np.errstate(over="ignore"):
+        return float(np.linalg.norm(a / scale - b / scale) / np.linalg.norm(a / scale))
 
 
 def residual_to_noise(S: Any, S_fit: Any, noise_std: float) -> float:
@@ -615,7 +617,16 @@ def residual_to_noise(S: Any, S_fit: Any, noise_std: float) -> float:
     sigma = float(noise_std)
     if not np.isfinite(sigma) or sigma <= 0:
         raise ValueError(f"noise_std must be a positive finite number, got {noise_std!r}")
-    return float(np.sqrt(np.mean((a - b) ** 2)) / sigma)
+    with np.errstate(over="ignore"):
+        d = a - b
+    scale = float(np.abs(d).max())
+    if scale == 0:
+        return 0.0
+    if not np.isfinite(scale):  # |S - S_fit| overflows: halve both first
+        d = a / 2 - b / 2
+        scale = float(np.abs(d).max())
+        return float(2 * scale * np.sqrt(np.mean((d / scale) ** 2)) / sigma)
+    return float(scale * np.sqrt(np.mean((d / scale) ** 2)) / sigma)
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,6 +39,21 @@ class Peak:
     weight: float = 1.0
     rho: float = 0.0
 
+    def __post_init__(self) -> None:
+        for name, value in (("center", self.center), ("sigma", self.sigma)):
+            arr = as_real_array(value, f"Peak {name}")
+            if arr.shape != (2,):
+                raise ValueError(f"Peak {name} must be a pair (axis 1, axis 2), got {value!r}")
+            check_finite(arr, f"Peak {name}")
+        if not np.all(np.asarray(self.sigma, dtype=float) > 0):
+            raise ValueError(f"Peak sigma must be positive (decades), got {self.sigma!r}")
+        weight = float(self.weight)
+        if not (np.isfinite(weight) and weight >= 0):
+            raise ValueError(f"Peak weight must be finite and >= 0, got {self.weight!r}")
+        rho = float(self.rho)
+        if not -1.0 < rho < 1.0:
+            raise ValueError(f"Peak rho must lie in (-1, 1), got {self.rho!r}")
+
     @property
     def fwhm(self) -> tuple[float, float]:
         """Full widths at half maximum, in decades."""
@@ -79,6 +94,24 @@ class PeakPrior:
     min_separation: float = 0.15
     margin: float = 0.4
     t1_ge_t2: bool = False
+
+    def __post_init__(self) -> None:
+        lo, hi = self.n_peaks
+        if not (isinstance(lo, (int, np.integer)) and isinstance(hi, (int, np.integer))
+                and 0 <= lo <= hi and hi >= 1):
+            raise ValueError(f"PeakPrior n_peaks must be integers 0 <= low <= high, high >= 1; "
+                             f"got {self.n_peaks!r}")
+        for name in ("sigma", "rho", "weight"):
+            a, b = (float(v) for v in getattr(self, name))
+            if not (np.isfinite(a) and np.isfinite(b) and a <= b):
+                raise ValueError(f"PeakPrior {name} must be a finite range (low <= high), got "
+                                 f"{getattr(self, name)!r}")
+        if not self.sigma[0] > 0:
+            raise ValueError(f"PeakPrior sigma must be positive, got {self.sigma!r}")
+        if not (-1.0 < self.rho[0] and self.rho[1] < 1.0):
+            raise ValueError(f"PeakPrior rho must lie in (-1, 1), got {self.rho!r}")
+        if not self.weight[0] > 0:
+            raise ValueError(f"PeakPrior weight must be positive, got {self.weight!r}")
 
 
 def render_map(peaks: list[Peak], grid1: np.ndarray, grid2: np.ndarray) -> np.ndarray:
@@ -212,7 +245,11 @@ def simulate_decay(
 
 def noise_std_for_snr(S: np.ndarray, snr: float) -> float:
     """``σ = max|S| / SNR``."""
-    if not snr > 0:
+    try:
+        snr = float(snr)
+    except (TypeError, ValueError):
+        raise TypeError(f"snr must be a positive number, got {snr!r}") from None
+    if not (snr > 0 and np.isfinite(snr)):
         raise ValueError(f"snr must be positive, got {snr!r}")
     return float(np.max(np.abs(S))) / float(snr)
 
@@ -332,10 +369,15 @@ def make_training_set(
             centers[i, j], sigmas[i, j], weights[i, j], rhos[i, j] = (
                 p.center, p.sigma, p.weight, p.rho,
             )
-    if np.isscalar(snr):
-        snrs = np.full(n_samples, float(snr))
+    snr_arr = as_real_array(snr, "snr")
+    if snr_arr.shape not in ((), (2,)) or not np.all(np.isfinite(snr_arr)) or not np.all(
+            snr_arr > 0) or (snr_arr.ndim == 1 and snr_arr[0] > snr_arr[1]):
+        raise ValueError(f"snr must be a positive number or a range (low, high) with "
+                         f"0 < low <= high, got {snr!r}")
+    if snr_arr.ndim == 0:
+        snrs = np.full(n_samples, float(snr_arr))
     else:
-        lo, hi = np.log(snr[0]), np.log(snr[1])
+        lo, hi = np.log(snr_arr[0]), np.log(snr_arr[1])
         snrs = np.exp(rng.uniform(lo, hi, n_samples))
     X = np.empty((n_samples, *kernel.data_shape))
     Y = np.empty((n_samples, *kernel.map_shape))
