@@ -42,6 +42,7 @@ def build_parser(prog: str = "laplace-inv bench") -> argparse.ArgumentParser:
     p.add_argument("--list-methods", action="store_true",
                    help="list the registered methods and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("-v", "--verbose", action="store_true", help="print one line per run")
     return p
 
 
@@ -101,7 +102,7 @@ def bench_main(argv: list[str] | None = None, prog: str = "laplace-inv bench") -
     if repeats < 1:
         print(f"{prog}: error: --repeats must be >= 1", file=sys.stderr)
         return 2
-    verbose = 0 if args.quiet else 1
+    verbose = 0 if args.quiet else (2 if args.verbose else 1)
     t0 = time.perf_counter()
     results = BenchmarkResults(methods=methods)
     if args.suite in ("sim", "all"):

@@ -256,7 +256,8 @@ def run_benchmark(
     memory : bool
         Trace the first run of each pair with :mod:`tracemalloc` for its peak memory.
     verbose : int
-        0 silences the progress bar (it is also silent when stderr is not a terminal).
+        0 silences the progress bar (it is also silent when stderr is not a terminal); 2 also
+        prints one line per run.
     desc : str
         Label of the progress bar.
 
@@ -282,6 +283,9 @@ def run_benchmark(
                     results.peaks.append({"case": case.name, "method": method.name, **pr})
                 if F is not None:
                     results.maps[(case.name, method.name)] = F
+                if verbose >= 2:
+                    bar.write(f"{case.name:28s} {method.name:12s} {row['time_s']:8.3g} s  "
+                              f"{row['status']}", file=sys.stderr)
                 bar.update(1)
     finally:
         bar.close()
