@@ -35,6 +35,9 @@ def build_parser(prog: str = "laplace-inv bench") -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=None,
                    help="timed runs per case and method, at most (default 3; 1 with --quick)")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulated suite")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="worker processes; runs are timed one by one but share the machine "
+                   "(default 1)")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_FILE",
                    help="import a module or .py file that registers extra methods with "
                    "laplace_inv.bench.register_method (repeatable)")
@@ -99,8 +102,8 @@ def bench_main(argv: list[str] | None = None, prog: str = "laplace-inv bench") -
               file=sys.stderr)
         return 2
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
-    if repeats < 1:
-        print(f"{prog}: error: --repeats must be >= 1", file=sys.stderr)
+    if repeats < 1 or args.jobs < 1:
+        print(f"{prog}: error: --repeats and --jobs must be >= 1", file=sys.stderr)
         return 2
     verbose = 0 if args.quiet else (2 if args.verbose else 1)
     t0 = time.perf_counter()
@@ -108,10 +111,11 @@ def bench_main(argv: list[str] | None = None, prog: str = "laplace-inv bench") -
     if args.suite in ("sim", "all"):
         cases = simulated_suite(seed=args.seed, quick=args.quick)
         results.extend(run_benchmark(cases, methods, repeats=repeats, verbose=verbose,
-                                     desc="simulated"))
+                                     desc="simulated", jobs=args.jobs))
     if args.suite in ("real", "all"):
         cases, missing = real_suite()
-        res = run_benchmark(cases, methods, repeats=repeats, verbose=verbose, desc="real")
+        res = run_benchmark(cases, methods, repeats=repeats, verbose=verbose, desc="real",
+                            jobs=args.jobs)
         res.missing_cases = missing
         results.extend(res)
     elapsed = time.perf_counter() - t0

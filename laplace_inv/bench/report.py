@@ -412,7 +412,7 @@ def _suite_section(suite: str, rows: list[dict[str, Any]], methods: Sequence[str
     if not rows:
         return lines
     table = summary_table(rows, methods)
-    header = ["method", "ran", "pos. err", "T/D axis-1 err", "axis-2 err", "width ratio",
+    header = ["method", "ran", "pos. err", "axis-1 err", "axis-2 err", "width ratio",
               "fraction err", "TV", "resolved", "resid/noise", "time (s)", "peak MiB"]
     body = [[t["method"], t["ok"], t["position_error"], t["axis1_error"], t["axis2_error"],
              t["width_ratio"], t["fraction_error"], t["tv_distance"], t["resolved"],

@@ -240,6 +240,7 @@ def run_benchmark(
     memory: bool = True,
     verbose: int = 1,
     desc: str = "bench",
+    jobs: int = 1,
 ) -> BenchmarkResults:
     """Run ``methods`` on ``cases`` and score them.
 
@@ -260,6 +261,10 @@ def run_benchmark(
         prints one line per run.
     desc : str
         Label of the progress bar.
+    jobs : int
+        Worker processes (joblib). Each run is still timed on its own, but runs in parallel
+        share the machine: use ``jobs`` up to the number of idle cores. The classical solvers
+        use one BLAS thread each.
 
     Returns
     -------
@@ -270,26 +275,41 @@ def run_benchmark(
     resolved_methods = [get_method(n) for n in names]
     if int(repeats) < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats!r}")
+    if int(jobs) < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs!r}")
     results = BenchmarkResults(cases=cases, methods=names)
-    bar = _progress(len(cases) * len(resolved_methods), verbose, desc)
+    tasks = [(case, method) for case in cases for method in resolved_methods]
+    args = (int(repeats), float(repeat_budget_s), memory)
+    if int(jobs) == 1:
+        outputs: Iterable[tuple] = (
+            (case, method, _run_pair(method, case, *args)) for case, method in tasks
+        )
+    else:
+        from joblib import Parallel, delayed
+
+        outputs = Parallel(n_jobs=int(jobs), return_as="generator")(
+            delayed(_run_task)(case, method, args) for case, method in tasks
+        )
+    bar = _progress(len(tasks), verbose, desc)
     try:
-        for case in cases:
-            for method in resolved_methods:
-                bar.set_postfix_str(f"{method.name} on {case.name}", refresh=False)
-                row, peak_rows, F = _run_pair(method, case, int(repeats),
-                                              float(repeat_budget_s), memory)
-                results.rows.append(row)
-                for pr in peak_rows:
-                    results.peaks.append({"case": case.name, "method": method.name, **pr})
-                if F is not None:
-                    results.maps[(case.name, method.name)] = F
-                if verbose >= 2:
-                    bar.write(f"{case.name:28s} {method.name:12s} {row['time_s']:8.3g} s  "
-                              f"{row['status']}", file=sys.stderr)
-                bar.update(1)
+        for case, method, (row, peak_rows, F) in outputs:
+            results.rows.append(row)
+            for pr in peak_rows:
+                results.peaks.append({"case": case.name, "method": method.name, **pr})
+            if F is not None:
+                results.maps[(case.name, method.name)] = F
+            if verbose >= 2:
+                bar.write(f"{case.name:28s} {method.name:12s} {row['time_s']:8.3g} s  "
+                          f"{row['status']}", file=sys.stderr)
+            bar.update(1)
     finally:
         bar.close()
     return results
+
+
+def _run_task(case: BenchCase, method: Method, args: tuple) -> tuple:
+    """Worker entry point for parallel runs."""
+    return case, method, _run_pair(method, case, *args)
 
 
 def _run_pair(
