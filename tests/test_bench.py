@@ -166,7 +166,7 @@ def test_quick_bench_main_writes_report(tmp_path, monkeypatch, registered, capsy
                                  "--methods", "tikhonov,unavailable", "--seed", "3"])
     assert code == 0
     for name in ("results.csv", "peaks.csv", "report.md", "resolution_curve.png",
-                 "runtime.png"):
+                 "runtime.png", "errors.png"):
         assert (out / name).stat().st_size > 0, name
     with (out / "results.csv").open() as fh:
         rows = list(csv.DictReader(fh))

@@ -250,6 +250,7 @@ def plot_resolution_curve(rows: Sequence[dict[str, Any]], methods: Sequence[str]
                      and isinstance(r["truth_resolved"], (bool, np.bool_))}
             truth.append(np.mean(list(flags.values())) if flags else np.nan)
         ax.plot(seps, truth, ls="--", color="0.5", label=TRUTH_LABEL)
+        ax.set_xticks(seps)
         ax.set_title(f"separation along {axis}")
         ax.set_xlabel("separation (decades)")
         ax.set_ylim(-0.05, 1.05)
@@ -274,6 +275,27 @@ def plot_runtime(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> Any:
     ax.set_xscale("log")
     ax.set_xlabel("wall time per dataset incl. preprocessing (s, median of repeats)")
     ax.set_ylim(-0.6, len(methods) - 0.4)
+    fig.tight_layout()
+    return fig
+
+
+def plot_errors(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> Any:
+    """Per-case position error, mass-fraction error and TV distance, one column per method."""
+    metrics = (("position_error", "position error (decades)"),
+               ("fraction_error", "mass-fraction error"), ("tv_distance", "TV distance to truth"))
+    fig = _figure(figsize=(4.0 * len(metrics), 3.4))
+    panels = fig.subplots(1, len(metrics), squeeze=False)[0]
+    rng = np.random.default_rng(0)
+    for ax, (key, label) in zip(panels, metrics, strict=True):
+        for i, name in enumerate(methods):
+            v = [float(r[key]) for r in rows if r["method"] == name and r["status"] == "ok"
+                 and is_number(r[key])]
+            if v:
+                ax.scatter(i + rng.uniform(-0.15, 0.15, len(v)), v, s=10, alpha=0.6)
+                ax.plot([i - 0.3, i + 0.3], [np.median(v)] * 2, color="k", lw=2)
+        ax.set_xticks(range(len(methods)), list(methods), rotation=30)
+        ax.set_xlim(-0.6, len(methods) - 0.4)
+        ax.set_title(label)
     fig.tight_layout()
     return fig
 
@@ -474,6 +496,9 @@ def _write_figures(results: BenchmarkResults, out: Path, methods: Sequence[str])
         if fig is not None:
             save_figure(fig, out / fname)
             figs[label] = fname
+    if any(r["status"] == "ok" and is_number(r["position_error"]) for r in rows):
+        save_figure(plot_errors(rows, methods), out / "errors.png")
+        figs["Errors per case"] = "errors.png"
     if any(r["status"] == "ok" for r in rows):
         save_figure(plot_runtime(rows, methods), out / "runtime.png")
         figs["Runtime per method"] = "runtime.png"
