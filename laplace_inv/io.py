@@ -1027,6 +1027,12 @@ def read_table(
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: .npz file not found")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":  # np.load would call anything else "pickled data"
+        raise ValueError(
+            f"{path}: not a readable .npz file (not a zip archive: truncated, or another format)"
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
