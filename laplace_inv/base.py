@@ -288,7 +288,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
 
         tasks = (
             delayed(invert_chunk)(self, np.asarray(arr[s:s + chunk_size]), output,
-                                  peak_kwargs, s, shared)
+                                  peak_kwargs, s, shared, blas_threads=1)
             for s in starts
         )
         results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
@@ -501,6 +501,7 @@ def invert_chunk(
     peak_kwargs: dict | None = None,
     offset: int = 0,
     shared: dict | None = None,
+    blas_threads: int | None = None,
 ) -> Any:
     """Invert one chunk of samples and reduce it to ``output`` (the unit of parallel work).
 
@@ -521,6 +522,9 @@ def invert_chunk(
         Index of the chunk's first sample in the whole batch (the ``sample`` column).
     shared : dict, optional
         ``BaseInverter._shared_state()``: the precomputed compression.
+    blas_threads : int, optional
+        Cap on BLAS threads while inverting (joblib and Dask tasks use 1: the parallelism
+        is over samples, and one thread makes every solve reproducible bit for bit).
 
     Returns
     -------
@@ -539,7 +543,13 @@ def invert_chunk(
     """
     kernel = est._check_kernel()
     _attach_shared_compression(kernel, shared)
-    maps, _ = est._invert_validated(est._validate_batch(X))
+    if blas_threads is None:
+        maps, _ = est._invert_validated(est._validate_batch(X))
+    else:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(int(blas_threads), user_api="blas"):
+            maps, _ = est._invert_validated(est._validate_batch(X))
     return reduce_maps(maps, kernel, output, peak_kwargs, offset)
 
 
