@@ -228,3 +228,6 @@ def test_real_case_is_scored_against_reference_peaks(registered):
     assert row["position_error"] < 0.05 and row["fraction_error"] < 0.02
     assert np.isnan(row["tv_distance"])
     assert 0.8 < row["residual_to_noise"] < 1.2
+    case.reference = [RefPeak.from_log_position((-1.0, -1.7))]  # no published fraction
+    row = run_benchmark([case], [name], repeats=1, verbose=0).rows[0]
+    assert np.isnan(row["fraction_error"]) and row["position_error"] < 0.05
