@@ -231,3 +231,13 @@ def test_real_case_is_scored_against_reference_peaks(registered):
     case.reference = [RefPeak.from_log_position((-1.0, -1.7))]  # no published fraction
     row = run_benchmark([case], [name], repeats=1, verbose=0).rows[0]
     assert np.isnan(row["fraction_error"]) and row["position_error"] < 0.05
+
+
+def test_parallel_jobs_give_the_same_scores(cases, registered):
+    name = registered("oracle-par", oracle_for(cases))
+    serial = run_benchmark(cases[:3], [name], repeats=1, verbose=0)
+    parallel = run_benchmark(cases[:3], [name], repeats=1, verbose=0, jobs=2)
+    for a, b in zip(serial.rows, parallel.rows, strict=True):
+        assert a["case"] == b["case"] and a["status"] == b["status"] == "ok"
+        assert a["position_error"] == b["position_error"] and a["resolved"] == b["resolved"]
+    assert set(parallel.maps) == set(serial.maps)
