@@ -43,6 +43,8 @@ def as_real_array(value: Any, name: str) -> np.ndarray:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} cannot be converted to a numeric array: {exc}") from None
+    if arr.dtype == object and arr.ndim == 0 and arr.item() is None:  # np.asarray(None)
+        raise TypeError(f"{name} is None; an array of real numbers is required")
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} is complex; {PHASE_HINT}")
     if arr.dtype == bool:

@@ -155,6 +155,9 @@ class Entry:
     strategy: st.SearchStrategy
     run: Callable[[Case], tuple[str, str]]
     cost: float = 1.0
+    known_bugs: dict[str, str] = field(default_factory=dict)
+    """Case labels that hit a bug in a file owned by someone else (label → xfail test).
+    The property skips them; the reliability report counts them as not handled."""
 
 
 # ============================================================================================
@@ -275,7 +278,7 @@ def data_matrices(draw: Callable, kernel: Kernel2D) -> Case:
         expect = "None"
     else:  # ragged
         S = [[1.0] * n2, [1.0] * (n2 + 1)] + [[1.0] * n2] * (n1 - 2)
-        expect = r"cannot be converted|shape"
+        expect = r"cannot be converted"
     return Case(kind, {"S": S, "scale": scale}, expect)
 
 
@@ -403,6 +406,10 @@ def available_methods() -> list[str]:
 
 
 NO_DOF = r"degrees of freedom"
+RAGGED_BUG = ("base.py: BaseInverter._check_batch_lazily calls np.asarray(X) before validation, "
+              "so predict/transform on a ragged nested list raise numpy's bare ValueError "
+              "('setting an array element with a sequence...') that does not name X "
+              "(test_predict_rejects_ragged_lists_cleanly)")
 
 
 def invert_entry(method: str) -> Entry:
@@ -438,6 +445,9 @@ def predict_entry(method: str) -> Entry:
         kernel = draw(tiny_kernels())
         case = draw(data_batches(kernel))
         case.args["kernel"] = kernel
+        case.args["fit_first"] = draw(st.booleans())  # classical predict needs no fit
+        if case.label == "ragged" and not case.args["fit_first"]:
+            case.label = "ragged (predict)"
         return case
 
     def run(case: Case) -> tuple[str, str]:
@@ -445,7 +455,8 @@ def predict_entry(method: str) -> Entry:
         est = METHODS[method](kernel)
 
         def call() -> np.ndarray:
-            est.fit(case.args["X"])
+            if case.args.get("fit_first", True):
+                est.fit(case.args["X"])
             return est.predict(case.args["X"])
 
         def check(Y: np.ndarray) -> None:
@@ -457,7 +468,8 @@ def predict_entry(method: str) -> Entry:
 
         return outcome(case, call, check)
 
-    return Entry(f"{method}.fit/predict", cases(), run, cost=0.6)
+    return Entry(f"{method}.fit/predict", cases(), run, cost=0.6,
+                 known_bugs={"ragged (predict)": RAGGED_BUG})
 
 
 def dlemlr_entry() -> Entry:
@@ -473,6 +485,8 @@ def dlemlr_entry() -> Entry:
         else:
             case = draw(data_batches(kernel))
             case.args["api"] = "predict"
+            if case.label == "ragged":
+                case.label = "ragged (predict)"
         case.allow = NO_DOF
         return case
 
@@ -495,7 +509,8 @@ def dlemlr_entry() -> Entry:
 
         return outcome(case, lambda: est.predict(case.args["X"]), check_batch)
 
-    return Entry("dlemlr.predict/invert", cases(), run, cost=0.5)
+    return Entry("dlemlr.predict/invert", cases(), run, cost=0.5,
+                 known_bugs={"ragged (predict)": RAGGED_BUG})
 
 
 # ============================================================================================
@@ -527,6 +542,7 @@ def axis_cases(draw: Callable) -> Case:
         args["tau"] = np.concatenate([[0.0], tau * (1.0 + 1e-9)]) if tau[0] > 0 else tau
     elif label == "explicit grid":
         args["grid"] = np.geomspace(1e-6, 10.0, draw(st.integers(2, 10)))
+        allow = r"numerically zero"  # a fixed grid far from the acquisition sees nothing
     elif label == "extreme magnitudes":
         args["tau"] = np.array([1e-300, 1e-150, 1e150, 1e300])
         args["grid"] = np.array([1e-300, 1.0, 1e300])
@@ -1029,7 +1045,7 @@ def run_metric(case: Case) -> tuple[str, str]:
 @st.composite
 def cli_cases(draw: Callable) -> Case:
     """``laplace-inv invert`` on small valid and broken .npz files and bad arguments."""
-    n1, n2 = draw(st.integers(3, 6)), draw(st.integers(6, 12))
+    n1, n2 = draw(st.integers(3, 6)), draw(st.integers(7, 12))  # n1 != n2: transposable
     tau1 = np.geomspace(1e-3, 1.0, n1)
     tau2 = np.geomspace(1e-3, 1.0, n2)
     k = Kernel2D(KernelAxis("T1_IR", tau1, n_grid=4), KernelAxis("T2", tau2, n_grid=4))
@@ -1148,6 +1164,8 @@ def run_entry(entry: Entry, max_examples: int | None = None) -> None:
     @settings(max_examples=n)
     @given(entry.strategy)
     def prop(case: Case) -> None:
+        if case.label in entry.known_bugs:  # covered by an xfail test
+            return
         entry.run(case)
 
     prop()
@@ -1246,3 +1264,12 @@ def test_invert_rejects_bad_noise_std(noise_std: Any) -> None:
     S = k.forward(np.ones(k.map_shape))
     with pytest.raises((ValueError, TypeError), match="noise_std"):
         TikhonovInverter(k, penalty="global", alpha=1e-3).invert(S, noise_std=noise_std)
+
+
+@pytest.mark.xfail(reason=RAGGED_BUG, strict=False)
+def test_predict_rejects_ragged_lists_cleanly() -> None:
+    k = _kernel()
+    n = k.data_shape[0] * k.data_shape[1]
+    ragged = [[1.0] * n, [1.0] * (n - 1)]
+    case = Case("ragged (predict)", expect="cannot be converted")
+    outcome(case, lambda: TikhonovInverter(k, penalty="global").predict(ragged))
