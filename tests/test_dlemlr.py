@@ -184,6 +184,14 @@ def test_short_training_lowers_validation_loss(tiny_kernel, tiny_data, tiny_fitt
     assert len(est.history_) == 6
 
 
+def test_warmup_schedule_trains(tiny_kernel, tiny_data):
+    X, Y, _, _ = tiny_data
+    est = DLEMLRInverter(kernel=tiny_kernel, max_epochs=2, warmup_steps=5, batch_size=40,
+                         random_state=0, **TINY).fit(X[:120], Y[:120])
+    assert len(est.history_) == 2
+    assert np.isfinite(est.history_[-1]["valid_loss"])
+
+
 def test_save_load_round_trip(tmp_path, tiny_kernel, tiny_data, tiny_fitted):
     _, _, Xv, _ = tiny_data
     path = tiny_fitted.save(tmp_path / "m.safetensors")

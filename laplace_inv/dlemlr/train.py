@@ -157,6 +157,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--time-limit", type=float, default=None, help="seconds of training")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--warmup-steps", type=int, default=0,
+                   help="linear LR warm-up steps then per-step cosine (0: per-epoch cosine)")
     p.add_argument("--dim", type=int, default=128)
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--heads", type=int, default=4)
@@ -190,7 +192,8 @@ def train_main(argv: list[str] | None = None) -> int:
         kernel=reference, w_data=args.w_data, w_phys=args.w_phys,
         physics_target=args.physics_target, dim=args.dim, depth=args.depth,
         heads=args.heads, patch=args.patch, max_epochs=args.epochs, lr=args.lr,
-        batch_size=args.batch_size, time_limit=args.time_limit, device=args.device,
+        batch_size=args.batch_size, warmup_steps=args.warmup_steps,
+        time_limit=args.time_limit, device=args.device,
         random_state=args.seed, verbose=args.verbose,
     )
     t1 = time.perf_counter()
@@ -228,6 +231,7 @@ def train_main(argv: list[str] | None = None) -> int:
             "max_epochs": args.epochs,
             "time_limit_s": args.time_limit,
             "optimizer": "AdamW + cosine annealing, grad-norm clip 1",
+            "warmup_steps": args.warmup_steps,
             "lr": args.lr,
             "batch_size": args.batch_size,
             "simulation_s": round(t_sim, 1),
