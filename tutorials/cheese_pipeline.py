@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> dict:
     for bar, acc in zip(bars, accs, strict=True):
         bx.text(bar.get_x() + bar.get_width() / 2, acc + 0.02, f"{acc:.2f}", ha="center")
     bx.axhline(1 / 3, color="grey", ls=":", lw=1)
-    bx.text(1.45, 1 / 3, "chance", color="grey", fontsize=8, va="bottom", ha="right")
+    bx.text(-0.45, 1 / 3 + 0.01, "chance", color="grey", fontsize=8, va="bottom", ha="left")
     bx.set_ylim(0, 1.1)
     bx.set_ylabel("test accuracy (day 10/15/20)")
     bx.set_title(f"LogisticRegression, {len(out['y_test'])} test samples", fontsize=10)
