@@ -29,7 +29,7 @@ import numpy as np
 
 from laplace_inv.base import OUTPUTS, PEAK_DTYPE, BaseInverter, Output, invert_chunk
 
-__all__ = ["PEAK_DTYPE", "import_dask_array", "invert_dask"]
+__all__ = ["PEAK_DTYPE", "from_npy", "import_dask_array", "invert_dask"]
 
 DASK_HINT = (
     "laplace_inv.parallel needs dask; install the optional extra with "
@@ -172,3 +172,55 @@ def invert_dask(
     if output == "projections":
         return out[:, :N1], out[:, N1:]
     return out
+
+
+def _load_rows(path: str, start: int, stop: int) -> np.ndarray:
+    return np.asarray(np.load(path, mmap_mode="r")[start:stop], dtype=np.float64)
+
+
+def from_npy(path: str, chunk_size: int = 256) -> Any:
+    """A dask array of decays read block by block from a ``.npy`` file (out of core).
+
+    Each block opens the file as a memory map and reads only its rows, so the graph holds
+    the path, never the data; every worker must see the file (same machine or a shared
+    file system). Rows are converted to float64 as they are read.
+
+    Parameters
+    ----------
+    path : str
+        A ``.npy`` file of shape ``(n_samples, n1*n2)`` or ``(n_samples, n1, n2)``.
+    chunk_size : int
+        Samples per block.
+
+    Returns
+    -------
+    dask.array.Array
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "X.npy")
+    >>> np.save(path, np.ones((5, 6), dtype=np.float32))
+    >>> X = from_npy(path, chunk_size=2)
+    >>> X.chunks, X.dtype
+    (((2, 2, 1), (6,)), dtype('float64'))
+    >>> float(X.sum().compute(scheduler="sync"))
+    30.0
+    """
+    da = import_dask_array()
+    import dask
+
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    path = str(path)
+    shape = np.load(path, mmap_mode="r").shape
+    if len(shape) < 2 or shape[0] == 0:
+        raise ValueError(f"{path} must hold a batch (n_samples, ...), got shape {shape}")
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_load_rows, pure=True)(path, start, min(start + chunk_size, shape[0])),
+            shape=(min(start + chunk_size, shape[0]) - start, *shape[1:]), dtype=np.float64,
+        )
+        for start in range(0, shape[0], chunk_size)
+    ]
+    return da.concatenate(blocks, axis=0)
