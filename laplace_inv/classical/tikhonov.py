@@ -182,8 +182,10 @@ class TikhonovInverter(BaseInverter):
             )
             points = solve_path(solve, alphas)
             if self.alpha == "gcv":
-                values = gcv_values(points, m)
-                crit = lambda p: gcv_values([p], m)[0]  # noqa: E731
+                n = S.size
+                out_sq = comp.out_of_range_norm(S) ** 2
+                values = gcv_values(points, n, out_sq)
+                crit = lambda p: gcv_values([p], n, out_sq)[0]  # noqa: E731
                 best = refine_minimum(solve, points, values, crit)
                 info["gcv"] = values
             elif self.alpha == "lcurve":
