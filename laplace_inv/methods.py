@@ -18,7 +18,7 @@ def _upen(kernel: Kernel2D) -> BaseInverter:
 def _tikhonov(kernel: Kernel2D) -> BaseInverter:
     from laplace_inv.classical.tikhonov import TikhonovInverter
 
-    return TikhonovInverter(kernel, penalty="global", alpha="gcv")
+    return TikhonovInverter(kernel, penalty="global")
 
 
 def _l1(kernel: Kernel2D) -> BaseInverter:

@@ -9,8 +9,9 @@ the map, its in-range misfit ``‖K̃F − S̃‖²`` and its degrees of freedom
   the non-negative solution keeps (as in BRD). GCV on the compressed data alone ignores
   what the out-of-range residual says about the noise and under-smooths real data.
 - **L-curve**: the point of maximum curvature of ``(log‖r‖, log‖F‖)`` against ``log α``.
-- **Discrepancy**: the largest α whose in-range misfit is at most ``m·σ²``, where ``σ`` comes
-  from the data outside the kernels' range (pure noise), refined by bisection in ``log α``.
+- **Discrepancy**: the largest α whose misfit is at most a target (the caller sets it; the
+  Tikhonov inverter uses ``max(nσ², best fit) + √(2n)σ²`` with ``σ`` from the data outside
+  the kernels' range), refined by bisection in ``log α``.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def lcurve_corner(points: list[PathPoint]) -> int:
 
 
 def discrepancy_point(
-    solve: Solver, points: list[PathPoint], target_misfit: float, n_bisect: int = 6
+    solve: Solver, points: list[PathPoint], target_misfit: float, n_bisect: int = 5
 ) -> PathPoint:
     """The largest α whose misfit is at most ``target_misfit`` (bisection in log α)."""
     below = [i for i, p in enumerate(points) if p.misfit <= target_misfit]

@@ -51,8 +51,15 @@ class TikhonovInverter(BaseInverter):
         Acquisition and output grids.
     penalty : {"upen", "global"}
         The regularisation.
-    alpha : {"gcv", "lcurve", "discrepancy"} or float
-        For ``penalty="global"``: the rule choosing α, or α itself.
+    alpha : {"discrepancy", "gcv", "lcurve"} or float
+        For ``penalty="global"``: the rule choosing α, or α itself. The default,
+        ``"discrepancy"``, takes the largest α whose residual is within one standard
+        deviation of χ² of ``max(nσ², best achievable fit)``, with σ from the data outside
+        the kernels' range; it stays robust when model error (imperfect pulses, correlated
+        noise) keeps real data above the noise floor, where GCV under-smooths and splits
+        peaks (real cement: one main peak holding 83 % with the default, two lobes of 58 % +
+        22 % with GCV). On simulated white-noise data GCV gives sharper peaks
+        (``benchmarks/bench_foundation.py`` prints both).
     alpha_grid : array_like, optional
         Candidate α values (decreasing); default 17 values from 0.1·L to 1e-9·L.
     solver : {"brd", "fista"}
@@ -86,7 +93,7 @@ class TikhonovInverter(BaseInverter):
         self,
         kernel: Kernel2D,
         penalty: str = "upen",
-        alpha: str | float = "gcv",
+        alpha: str | float = "discrepancy",
         alpha_grid: np.ndarray | None = None,
         solver: str = "brd",
         rtol: float = 1e-8,
@@ -172,7 +179,15 @@ class TikhonovInverter(BaseInverter):
 
         info: dict = {"method": "Tikhonov", "compressed_shape": comp.shape, "dual_size": m}
         if not isinstance(self.alpha, str):
-            best = solve(float(self.alpha), None)
+            # Continuation: the dual Newton iteration converges reliably from the solution
+            # of a 10x larger α, not from zero when α is many decades below the Lipschitz
+            # constant.
+            alpha, warm = float(self.alpha), None
+            a = 1e-2 * comp.lipschitz
+            while a > 10.0 * alpha:
+                warm = solve(a, warm).warm
+                a /= 10.0
+            best = solve(alpha, warm)
             info["alpha_rule"] = "fixed"
         else:
             alphas = (
@@ -192,8 +207,18 @@ class TikhonovInverter(BaseInverter):
                 best = points[lcurve_corner(points)]
             else:
                 # The noise comes from the data outside the kernels' range (pure noise).
+                # Residuals below ``max(nσ², best fit) + √(2n)σ²`` are statistically
+                # indistinguishable (one standard deviation of χ²_n), so take the largest
+                # α that reaches it: Morozov's rule, robust to a model-error floor.
+                n = S.size
                 sigma = estimate_noise(S, self._check_kernel(), self.rtol)
-                best = discrepancy_point(solve, points, m * sigma**2)
+                fixed_part = comp.out_of_range_norm(S) ** 2 + float(
+                    np.sum(S_c[~prob.pairs] ** 2)
+                )
+                best_total = min(p.misfit for p in points) + fixed_part
+                target = max(n * sigma**2, best_total) + np.sqrt(2.0 * n) * sigma**2
+                best = discrepancy_point(solve, points, target - fixed_part)
+                info["noise_std_normalised"] = sigma
             info.update(
                 alpha_rule=self.alpha,
                 alpha_path=np.array([p.alpha for p in points]),
