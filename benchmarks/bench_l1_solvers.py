@@ -55,10 +55,19 @@ def _datasets() -> list[tuple[str, object, np.ndarray]]:
 def _time_solver(kernel, S, solver, repeats, rtol=RTOL, formulation="separable", options=None):
     S_c = kernel.compress(rtol).project(S)
     kw = {"rtol": rtol, "solver": solver, "formulation": formulation}
-    patch = options is not None
-    if patch:  # replace the solver options (e.g. Clarabel without faer)
-        saved = l1_module._solver_options
-        l1_module._solver_options = lambda *a, **k: dict(options)
+    saved = l1_module._solver_options
+
+    def patched(*a, **k):
+        # cold starts for a fair comparison (cvxpy warm-starts SCS/OSQP from the last
+        # solution, which here is the same problem); `options` replaces the defaults
+        opts = dict(options) if options is not None else saved(*a, **k)
+        if solver in ("SCS", "OSQP"):
+            opts["warm_start"] = False
+        return opts
+
+    patch = True
+    if patch:
+        l1_module._solver_options = patched
     try:
         t0 = time.perf_counter()
         try:
