@@ -174,8 +174,9 @@ class TikhonovInverter(BaseInverter):
             if not res.converged:
                 warn_not_converged("BRD (global Tikhonov)", res.n_iter, self.tol)
             n_iter += res.n_iter
-            r = prob.K @ res.F.ravel() - s
-            return PathPoint(alpha, res.F, float(r @ r), res.dof, res.c)
+            # Misfit over every compressed entry, the pairs BRD dropped included.
+            r = comp.forward(res.F) - S_c
+            return PathPoint(alpha, res.F, float(np.vdot(r, r)), res.dof, res.c)
 
         info: dict = {"method": "Tikhonov", "compressed_shape": comp.shape, "dual_size": m}
         if not isinstance(self.alpha, str):
@@ -212,9 +213,7 @@ class TikhonovInverter(BaseInverter):
                 # α that reaches it: Morozov's rule, robust to a model-error floor.
                 n = S.size
                 sigma = estimate_noise(S, self._check_kernel(), self.rtol)
-                fixed_part = comp.out_of_range_norm(S) ** 2 + float(
-                    np.sum(S_c[~prob.pairs] ** 2)
-                )
+                fixed_part = comp.out_of_range_norm(S) ** 2
                 best_total = min(p.misfit for p in points) + fixed_part
                 target = max(n * sigma**2, best_total) + np.sqrt(2.0 * n) * sigma**2
                 best = discrepancy_point(solve, points, target - fixed_part)
