@@ -15,6 +15,7 @@ import json
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -537,6 +538,9 @@ class DLEMLRInverter(BaseInverter):
                 f"{wfile} does not match the SHA-256 in {jfile.name} "
                 f"({digest[:12]}… != {str(record.get('sha256'))[:12]}…); the file is corrupt"
             )
+        status = str(record.get("status", ""))
+        if status.upper().startswith("UNDER-TRAINED"):
+            warnings.warn(f"pretrained DLEMLR {family}: {status}", UserWarning, stacklevel=2)
         return cls.load(wfile, kernel, **params)
 
 
