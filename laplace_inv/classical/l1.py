@@ -392,7 +392,10 @@ class L1Inverter(BaseInverter):
             if F is not None and status == cp.OPTIMAL:
                 return F, {"solver": name, "status": status, "iterations": n_iter,
                            "fallback_from": failures or None}
-            if F is not None and status == cp.OPTIMAL_INACCURATE and inaccurate is None:
+            # An iterate stopped by the iteration cap (user_limit) or an inaccurate one is
+            # kept as a last resort and returned with a ConvergenceWarning.
+            if F is not None and status in (cp.OPTIMAL_INACCURATE, cp.USER_LIMIT) \
+                    and inaccurate is None:
                 inaccurate = (F, name, status, n_iter)
             failures.append(f"{name}: status {status}")
         if inaccurate is not None:
