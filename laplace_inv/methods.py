@@ -9,25 +9,28 @@ from laplace_inv.kernels import Kernel2D
 
 
 def _upen(kernel: Kernel2D) -> BaseInverter:
-    import laplace_inv.classical.upen  # noqa: F401  (fail here, not mid-inversion)
+    """2DUPEN multi-parameter Tikhonov (``TikhonovInverter(penalty="upen")``)."""
     from laplace_inv.classical.tikhonov import TikhonovInverter
 
     return TikhonovInverter(kernel, penalty="upen")
 
 
 def _tikhonov(kernel: Kernel2D) -> BaseInverter:
+    """Global non-negative Tikhonov, α by the discrepancy rule (``penalty="global"``)."""
     from laplace_inv.classical.tikhonov import TikhonovInverter
 
     return TikhonovInverter(kernel, penalty="global")
 
 
 def _l1(kernel: Kernel2D) -> BaseInverter:
+    """Sparse L1 (GRIN-like) inversion with cvxpy (``L1Inverter``)."""
     from laplace_inv.classical.l1 import L1Inverter
 
     return L1Inverter(kernel)
 
 
 def _dlemlr(kernel: Kernel2D) -> BaseInverter:
+    """DLEMLR vision transformer with the shipped weights (``from_pretrained``)."""
     from laplace_inv.dlemlr import DLEMLRInverter
 
     return DLEMLRInverter.from_pretrained(kernel=kernel)

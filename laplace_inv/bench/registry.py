@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from laplace_inv.kernels import Kernel2D
+from laplace_inv.methods import METHODS
 
 __all__ = [
     "BUILTIN_METHODS",
@@ -264,37 +265,9 @@ def available_methods() -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _dlemlr(kernel: Kernel2D) -> Any:
-    """DLEMLR vision transformer, shipped pretrained weights (``from_pretrained``)."""
-    from laplace_inv.dlemlr import DLEMLRInverter
-
-    return DLEMLRInverter.from_pretrained(kernel=kernel)
-
-
-def _upen(kernel: Kernel2D) -> Any:
-    """2DUPEN multi-parameter Tikhonov (``TikhonovInverter(penalty="upen")``)."""
-    from laplace_inv.classical import upen  # noqa: F401  (fails clearly while absent)
-    from laplace_inv.classical.tikhonov import TikhonovInverter
-
-    return TikhonovInverter(kernel, penalty="upen")
-
-
-def _tikhonov(kernel: Kernel2D) -> Any:
-    """Global non-negative Tikhonov, α by GCV (``TikhonovInverter(penalty="global")``)."""
-    from laplace_inv.classical.tikhonov import TikhonovInverter
-
-    return TikhonovInverter(kernel, penalty="global")
-
-
-def _l1(kernel: Kernel2D) -> Any:
-    """Sparse L1 (GRIN-like) inversion with cvxpy (``L1Inverter``)."""
-    from laplace_inv.classical.l1 import L1Inverter
-
-    return L1Inverter(kernel)
-
-
 BUILTIN_METHODS: tuple[str, ...] = ("dlemlr", "upen", "tikhonov", "l1")
 """Names of the package's own inverters, registered at import."""
 
-for _name, _factory in zip(BUILTIN_METHODS, (_dlemlr, _upen, _tikhonov, _l1), strict=True):
-    register_method(_name, _factory, kind="factory", builtin=True)
+# The package's own inverters, with the defaults a user gets (laplace_inv.methods).
+for _name in BUILTIN_METHODS:
+    register_method(_name, METHODS[_name], kind="factory", builtin=True)
