@@ -61,6 +61,12 @@ class Tally:
         return self.ok + self.errors
 
 
+def as_code(text: str) -> str:
+    """Quote a message as Markdown inline code (it may contain brackets and backticks)."""
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
+
+
 def normalise_message(msg: str) -> str:
     """Strip paths and numbers so that equal messages about different inputs coincide."""
     msg = msg.strip().splitlines()[0] if msg.strip() else msg
@@ -285,7 +291,7 @@ def render(tallies: list[Tally], largest: list[dict], n: int, elapsed: float) ->
             continue
         lines += [f"### `{t.name}`", ""]
         for msg, count in sorted(t.messages.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"- ({count}×) {msg.replace('|', '/')}")
+            lines.append(f"- ({count}×) {as_code(msg)}")
         lines.append("")
     lines += ["## Input kinds generated", ""]
     for t in tallies:
