@@ -19,8 +19,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
-from laplace_inv._validation import check_data_batch, check_single_dataset
+from laplace_inv._validation import as_real_array, check_data_batch, check_single_dataset
 from laplace_inv.kernels import Kernel2D
+from laplace_inv.metrics import relative_residual as _relative_residual
+from laplace_inv.metrics import residual_to_noise as _residual_to_noise
 
 
 @dataclass
@@ -75,17 +77,17 @@ class InversionResult:
 
     @property
     def relative_residual(self) -> float:
-        """``‖S − fit‖ / ‖S‖``."""
-        norm = float(np.linalg.norm(self.data))
-        return float(np.linalg.norm(self.residual)) / norm if norm > 0 else 0.0
+        """``‖S − fit‖ / ‖S‖`` (0 for all-zero data)."""
+        if not np.any(self.data):
+            return 0.0
+        return _relative_residual(self.data, self.fit)
 
     @property
     def residual_to_noise(self) -> float | None:
         """RMS residual divided by the noise standard deviation (≈ 1 for a good fit)."""
         if not self.noise_std:
             return None
-        rms = float(np.sqrt(np.mean(self.residual**2)))
-        return rms / self.noise_std
+        return _residual_to_noise(self.data, self.fit, self.noise_std)
 
     def projections(self) -> tuple[np.ndarray, np.ndarray]:
         """Marginal distributions along axis 1 (summed over axis 2) and along axis 2."""
@@ -314,12 +316,12 @@ class BaseInverter(TransformerMixin, BaseEstimator):
             Y = np.asarray(y, dtype=float).reshape(maps.shape[0], -1)
             return float(r2_score(Y, maps.reshape(maps.shape[0], -1)))
         kernel = self._check_kernel()
-        fits = kernel.forward(maps) + np.array([i.get("offset", 0.0) for i in infos])[
-            :, None, None
-        ]
-        num = np.linalg.norm((fits - batch).reshape(len(batch), -1), axis=1)
-        den = np.maximum(np.linalg.norm(batch.reshape(len(batch), -1), axis=1), 1e-300)
-        return -float(np.mean(num / den))
+        offsets = np.array([i.get("offset", 0.0) for i in infos])[:, None, None]
+        fits = kernel.forward(maps) + offsets
+        return -float(np.mean([
+            _relative_residual(S, fit) if np.any(S) else 0.0
+            for S, fit in zip(batch, fits, strict=True)
+        ]))
 
     def invert(self, S: Any, noise_std: float | None = None) -> InversionResult:
         """Invert one ``(n1, n2)`` dataset and return a full :class:`InversionResult`.
@@ -333,6 +335,8 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         """
         kernel = self._check_kernel()
         S = check_single_dataset(S, kernel.data_shape)
+        if noise_std is not None:
+            noise_std = _check_noise_std(noise_std)
         if noise_std is None:
             from laplace_inv.simulate import estimate_noise
 
@@ -351,7 +355,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         to float64 one at a time; anything else is converted once. Each chunk is fully
         validated (finite values, ...) when it is inverted.
         """
-        arr = X if isinstance(X, np.ndarray) else np.asarray(X)
+        arr = X if isinstance(X, np.ndarray) else as_real_array(X, "X")
         n1, n2 = self._check_kernel().data_shape
         if arr.ndim in (2, 3) and arr.shape[0] > 0 and arr.shape[1:] in ((n1 * n2,), (n1, n2)):
             self._validate_batch(arr[:1])
@@ -665,6 +669,16 @@ def _effective_n_jobs(n_jobs: int) -> int:
     from joblib import effective_n_jobs
 
     return max(1, int(effective_n_jobs(n_jobs)))
+
+
+def _check_noise_std(noise_std: Any) -> float:
+    """A noise level must be one finite, positive number."""
+    if isinstance(noise_std, (str, bytes)) or np.ndim(noise_std) != 0:
+        raise TypeError(f"noise_std must be a positive number, got {noise_std!r}")
+    value = float(as_real_array(noise_std, "noise_std"))
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"noise_std must be a finite positive number, got {value!r}")
+    return value
 
 
 def warn_not_converged(solver: str, n_iter: int, tol: float) -> None:

@@ -406,10 +406,7 @@ def available_methods() -> list[str]:
 
 
 NO_DOF = r"degrees of freedom"
-RAGGED_BUG = ("base.py: BaseInverter._check_batch_lazily calls np.asarray(X) before validation, "
-              "so predict/transform on a ragged nested list raise numpy's bare ValueError "
-              "('setting an array element with a sequence...') that does not name X "
-              "(test_predict_rejects_ragged_lists_cleanly)")
+
 
 
 def invert_entry(method: str) -> Entry:
@@ -468,8 +465,7 @@ def predict_entry(method: str) -> Entry:
 
         return outcome(case, call, check)
 
-    return Entry(f"{method}.fit/predict", cases(), run, cost=0.6,
-                 known_bugs={"ragged (predict)": RAGGED_BUG})
+    return Entry(f"{method}.fit/predict", cases(), run, cost=0.6)
 
 
 def dlemlr_entry() -> Entry:
@@ -510,7 +506,7 @@ def dlemlr_entry() -> Entry:
         return outcome(case, lambda: est.predict(case.args["X"]), check_batch)
 
     return Entry("dlemlr.predict/invert", cases(), run, cost=0.5,
-                 known_bugs={"ragged (predict)": RAGGED_BUG})
+                 )
 
 
 # ============================================================================================
@@ -1222,7 +1218,7 @@ def test_outcome_rejects_bare_and_foreign_exceptions() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Known bugs in files owned by others (see the module docstring of each xfail)
+# Regression tests for bugs found by these properties (fixed in base.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -1231,8 +1227,6 @@ def _kernel() -> Kernel2D:
                     KernelAxis("T2", np.geomspace(1e-3, 1, 10), n_grid=6))
 
 
-@pytest.mark.xfail(reason="base.py: InversionResult.relative_residual/residual use "
-                   "np.linalg.norm on raw data: NaN at 1e300 and 0.0 at 1e-300", strict=False)
 @pytest.mark.parametrize("scale", [1e-300, 1e300])
 def test_result_relative_residual_is_scale_safe(scale: float) -> None:
     k = _kernel()
@@ -1245,8 +1239,6 @@ def test_result_relative_residual_is_scale_safe(scale: float) -> None:
     assert res.relative_residual == pytest.approx(ref, rel=1e-6)
 
 
-@pytest.mark.xfail(reason="base.py: BaseInverter.score computes norms of raw data: NaN at "
-                   "1e300, -0.0 at 1e-300", strict=False)
 @pytest.mark.parametrize("scale", [1e-300, 1e300])
 def test_score_is_scale_safe(scale: float) -> None:
     k = _kernel()
@@ -1256,8 +1248,6 @@ def test_score_is_scale_safe(scale: float) -> None:
     assert est.score(S * scale) == pytest.approx(est.score(S), rel=1e-6)
 
 
-@pytest.mark.xfail(reason="base.py: invert(S, noise_std=...) accepts negative, zero, NaN or "
-                   "text noise levels without a ValueError", strict=False)
 @pytest.mark.parametrize("noise_std", [-1.0, float("nan"), float("inf"), "abc"])
 def test_invert_rejects_bad_noise_std(noise_std: Any) -> None:
     k = _kernel()
@@ -1266,7 +1256,6 @@ def test_invert_rejects_bad_noise_std(noise_std: Any) -> None:
         TikhonovInverter(k, penalty="global", alpha=1e-3).invert(S, noise_std=noise_std)
 
 
-@pytest.mark.xfail(reason=RAGGED_BUG, strict=False)
 def test_predict_rejects_ragged_lists_cleanly() -> None:
     k = _kernel()
     n = k.data_shape[0] * k.data_shape[1]

@@ -42,6 +42,7 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 from laplace_inv.base import BaseInverter
 from laplace_inv.classical.l1_fista import duality_gap, fista_l1, l1_objective
@@ -482,6 +483,12 @@ class L1Inverter(BaseInverter):
             "n_solves": len(cache)}
 
     def _invert_normalised(self, S: np.ndarray) -> tuple[np.ndarray, dict]:
+        # One BLAS thread: small matrices gain nothing from threads, and threaded reductions
+        # make two identical calls differ in the last bits.
+        with threadpool_limits(1, user_api="blas"):
+            return self._invert_single_thread(S)
+
+    def _invert_single_thread(self, S: np.ndarray) -> tuple[np.ndarray, dict]:
         self._check_params()
         kernel = self._check_kernel()
         t0 = time.perf_counter()
