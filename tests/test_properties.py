@@ -505,8 +505,7 @@ def dlemlr_entry() -> Entry:
 
         return outcome(case, lambda: est.predict(case.args["X"]), check_batch)
 
-    return Entry("dlemlr.predict/invert", cases(), run, cost=0.5,
-                 )
+    return Entry("dlemlr.predict/invert", cases(), run, cost=0.5)
 
 
 # ============================================================================================
