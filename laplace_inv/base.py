@@ -8,6 +8,7 @@ the result object and scoring. A concrete inverter implements only ``_invert_nor
 from __future__ import annotations
 
 import math
+import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -161,6 +162,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         chunk_size: int | None = None,
         output: Output = "maps",
         peak_kwargs: dict | None = None,
+        progress: bool | None = None,
     ) -> Any:
         """Invert a batch of decays, optionally in parallel and as a reduced output.
 
@@ -195,6 +197,9 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         peak_kwargs : dict, optional
             Keyword arguments of :func:`~laplace_inv.metrics.find_peaks` (``min_fraction``,
             ``smooth``) for ``output="peaks"``.
+        progress : bool, optional
+            Show a progress bar (tqdm, on stderr). Default: only when stderr is a terminal
+            and the batch holds at least 32 samples; ``False`` silences it.
 
         Returns
         -------
@@ -226,14 +231,24 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         n_jobs = self._resolve_n_jobs(n_jobs)
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-        if n_jobs is None and chunk_size is None and output == "maps":
+        show = _show_progress(progress, n_samples)
+        if n_jobs is None and chunk_size is None and output == "maps" and not show:
             # The historical path: one call on the whole (validated) batch.
             maps, _ = self._invert_validated(self._validate_batch(arr))
             return maps.reshape(maps.shape[0], -1)
+        workers = 1 if n_jobs is None else _effective_n_jobs(n_jobs)
+        size = _auto_chunk_size(n_samples, workers, chunk_size)
+        if show and chunk_size is None and n_jobs is None:
+            size = min(size, max(1, n_samples // 20))  # visible progress in serial runs
         out = _Collector(self._check_kernel(), output, n_samples)
-        for start, part in self.iter_predict(arr, n_jobs=n_jobs, chunk_size=chunk_size,
-                                             output=output, peak_kwargs=peak_kwargs):
-            out.add(start, part)
+        from tqdm.auto import tqdm
+
+        with tqdm(total=n_samples, disable=not show, desc=self._method_name(),
+                  unit="map") as bar:
+            for start, part in self.iter_predict(arr, n_jobs=n_jobs, chunk_size=size,
+                                                 output=output, peak_kwargs=peak_kwargs):
+                out.add(start, part)
+                bar.update(min(size, n_samples - start))
         return out.result()
 
     def iter_predict(
@@ -636,6 +651,13 @@ class _Collector:
         if self.output == "peaks":
             return np.concatenate(self.data) if self.data else np.empty(0, PEAK_DTYPE)
         return self.data
+
+
+def _show_progress(progress: bool | None, n_samples: int) -> bool:
+    """``None``: a bar only on a terminal and for batches worth watching."""
+    if progress is not None:
+        return bool(progress)
+    return n_samples >= 32 and sys.stderr is not None and sys.stderr.isatty()
 
 
 def _auto_chunk_size(n_samples: int, workers: int, chunk_size: int | None) -> int:

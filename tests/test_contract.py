@@ -126,3 +126,14 @@ def test_invert_result_object(est):
     assert res.summary()["method"] == "Tikhonov"
     fig = res.plot()
     assert fig is not None
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(est, capsys):
+    X = np.abs(np.random.default_rng(1).random((40, 20)))
+    quiet = est.predict(X)
+    assert capsys.readouterr().err == ""  # pytest's stderr is not a terminal
+    shown = est.predict(X, progress=True)
+    assert "40/40" in capsys.readouterr().err
+    assert np.array_equal(quiet, shown)
+    est.predict(X, progress=False, chunk_size=8)
+    assert capsys.readouterr().err == ""
