@@ -18,12 +18,22 @@ from laplace_inv.bench.runner import BenchmarkResults, run_benchmark
 __all__ = ["bench_main", "build_parser"]
 
 
+BENCH_EPILOG = """examples:
+  laplace-inv bench --quick --out bench_out            # a 2-5 minute subset of every suite
+  laplace-inv bench --suite real --methods upen l1     # real datasets, two methods
+  laplace-inv bench --suite all --jobs 2 --out benchmarks/results   # the committed full report
+  laplace-inv bench --plugin my_method.py --quick      # add your own registered method
+"""
+
+
 def build_parser(prog: str = "laplace-inv bench") -> argparse.ArgumentParser:
     """The argument parser of :func:`bench_main`."""
     p = argparse.ArgumentParser(
         prog=prog,
         description="Benchmark every inversion method on simulated and real cases and write "
         "results.csv, report.md and figures.",
+        epilog=BENCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--suite", choices=("sim", "real", "all"), default="all",
                    help="which cases to run (default: all)")
