@@ -31,6 +31,7 @@ raises :class:`ChecksumError` and never leaves a file in the cache. Set
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 import urllib.error
@@ -43,6 +44,8 @@ import numpy as np
 
 from laplace_inv.io import Acquisition, _read_axis, read_numeric_text
 from laplace_inv.kernels import DEFAULT_GRID_SIZE, Kernel2D, KernelAxis
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "REGISTRY",
@@ -420,6 +423,7 @@ def fetch_file(dataset: str, filename: str) -> Path:
                     f"{local}: sha256 {got} does not match the registered {expected}; the "
                     f"copy under {ENV_DATA} is modified or corrupted"
                 )
+            logger.info("%s/%s: local copy %s (sha256 verified)", dataset, filename, local)
             return local
         tried.append(f"{ENV_DATA}: {local} (absent)")
     else:
@@ -428,8 +432,10 @@ def fetch_file(dataset: str, filename: str) -> Path:
     cached = cache_dir() / dataset / filename
     if cached.is_file():
         if sha256_file(cached) == expected:
+            logger.info("%s/%s: cached copy %s (sha256 verified)", dataset, filename, cached)
             return cached
         cached.unlink()  # corrupted cache entry: drop it and fetch again
+        logger.warning("%s: bad checksum, removed from the cache", cached)
         tried.append(f"cache: {cached} (bad checksum, removed)")
     else:
         tried.append(f"cache: {cached} (absent)")
@@ -439,6 +445,7 @@ def fetch_file(dataset: str, filename: str) -> Path:
         tried.append(f"download disabled by {ENV_OFFLINE}")
     else:
         try:
+            logger.info("%s/%s: downloading %s", dataset, filename, url)
             _download(url, cached, expected)
             return cached
         except ChecksumError:

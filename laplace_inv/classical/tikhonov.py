@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from numbers import Real
 
 import numpy as np
@@ -21,6 +22,8 @@ from laplace_inv.classical.brd import brd_solve, pair_problem
 from laplace_inv.classical.fista import nonneg_fista
 from laplace_inv.kernels import Kernel2D
 from laplace_inv.simulate import estimate_noise
+
+logger = logging.getLogger(__name__)
 
 ALPHA_RULES = ("gcv", "lcurve", "discrepancy")
 PENALTIES = ("upen", "global")
@@ -226,6 +229,8 @@ class TikhonovInverter(BaseInverter):
                 dof_path=np.array([p.dof for p in points]),
             )
         info.update(alpha=best.alpha, dof=best.dof, iterations=n_iter)
+        logger.debug("global Tikhonov: alpha=%.3g (%s), dof=%.1f, %d BRD iterations",
+                     best.alpha, info["alpha_rule"], best.dof, n_iter)
         return best.F, info
 
     def _solve_global_fista(self, comp, S_c: np.ndarray) -> tuple[np.ndarray, dict]:
