@@ -55,6 +55,7 @@ def methods(kernel) -> dict[str, Callable[[], Any]]:
     out: dict[str, Callable[[], Any]] = {
         "UPEN": lambda: TikhonovInverter(kernel),
         "Tikhonov-GCV": lambda: TikhonovInverter(kernel, penalty="global", alpha="gcv"),
+        "Tikhonov-discrepancy (default)": lambda: TikhonovInverter(kernel, penalty="global"),
     }
     if L1Inverter is not None:
         out["L1"] = lambda: L1Inverter(kernel)
