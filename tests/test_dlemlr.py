@@ -14,7 +14,15 @@ from laplace_inv.dlemlr.estimator import (
     DLEMLRNeuralNet,
     sha256_file,
 )
-from laplace_inv.dlemlr.features import CHANNELS, compute_features, fista_nnls, padded_problem
+from laplace_inv.dlemlr.features import (
+    CHANNELS,
+    TIKHONOV_ALPHAS,
+    compute_features,
+    fista_nnls,
+    padded_problem,
+    project_data,
+    tikhonov_maps,
+)
 from laplace_inv.dlemlr.loss import dual_loss
 from laplace_inv.dlemlr.network import (
     DLEMLRNet,
@@ -50,7 +58,7 @@ def tiny_data(tiny_kernel):
 @pytest.fixture(scope="module")
 def tiny_fitted(tiny_kernel, tiny_data):
     X, Y, _, _ = tiny_data
-    est = DLEMLRInverter(kernel=tiny_kernel, max_epochs=6, lr=6e-3, batch_size=24,
+    est = DLEMLRInverter(kernel=tiny_kernel, max_epochs=6, lr=1e-2, batch_size=8,
                          random_state=0, **TINY)
     return est.fit(X, Y)
 
@@ -96,7 +104,8 @@ def test_dual_loss_equals_formula():
     K2 = torch.rand(3, 5, generator=g)
     S = torch.rand(3, 2, 3, generator=g)
     npts = torch.tensor([6.0, 10.0, 12.0])
-    got = dual_loss(f, F.reshape(3, -1), K1, K2, S, npts, w_data=0.4, w_phys=1.0, scale=2.0)
+    got = dual_loss(f, F.reshape(3, -1), K1, K2, S, npts, w_data=0.4, w_phys=1.0, scale=2.0,
+                    relative=False)
     want = 0.0
     for b in range(3):
         data = np.mean((f[b] - F[b]).numpy() ** 2)
@@ -104,6 +113,42 @@ def test_dual_loss_equals_formula():
         want += 0.4 * data + 1.0 * np.sum(res**2) / float(npts[b])
     want = 2.0 * want / 3
     assert float(got) == pytest.approx(want, rel=1e-5)
+
+
+def test_relative_dual_loss_equals_formula():
+    g = torch.Generator().manual_seed(1)
+    f = torch.rand(3, 4, 5, generator=g)
+    F = torch.rand(3, 4, 5, generator=g) * 1e-3  # tiny map values must not matter
+    K1 = torch.rand(2, 4, generator=g)
+    K2 = torch.rand(3, 5, generator=g)
+    S = torch.rand(3, 2, 3, generator=g)
+    got, d, p = dual_loss(f, F.reshape(3, -1), K1, K2, S, 6.0, return_terms=True)
+    want_d = want_p = 0.0
+    for b in range(3):
+        want_d += np.sum((f[b] - F[b]).numpy() ** 2) / np.sum(F[b].numpy() ** 2) / 3
+        res = K1.numpy() @ f[b].numpy() @ K2.numpy().T - S[b].numpy()
+        want_p += np.sum(res**2) / np.sum(S[b].numpy() ** 2) / 3
+    assert float(d) == pytest.approx(want_d, rel=1e-5)
+    assert float(p) == pytest.approx(want_p, rel=1e-5)
+    assert float(got) == pytest.approx(0.4 * want_d + want_p, rel=1e-5)
+
+
+def test_tikhonov_channels_match_direct_solution(tiny_kernel):
+    rng = np.random.default_rng(3)
+    S = rng.random((2, *tiny_kernel.data_shape))
+    K1p, K2p = padded_problem(tiny_kernel)
+    Sp = project_data(tiny_kernel, S)
+    tik = tikhonov_maps(K1p, K2p, Sp)
+    assert tik.shape == (2, len(TIKHONOV_ALPHAS), *tiny_kernel.map_shape)
+    # Direct solution of (KᵀK + αI) f = Kᵀ s with K = K2p ⊗ K1p (column-major vec).
+    K = np.kron(K2p, K1p)
+    smax2 = np.linalg.norm(K1p, 2) ** 2 * np.linalg.norm(K2p, 2) ** 2
+    for j, a in enumerate(TIKHONOV_ALPHAS):
+        for b in range(2):
+            s = Sp[b].reshape(-1, order="F")
+            f = np.linalg.solve(K.T @ K + a * smax2 * np.eye(K.shape[1]), K.T @ s)
+            want = f.reshape(tiny_kernel.map_shape, order="F")
+            assert np.allclose(tik[b, j], want, atol=1e-4 * np.abs(want).max())
 
 
 def test_physics_term_equals_full_in_range_residual(tiny_kernel):
@@ -117,7 +162,7 @@ def test_physics_term_equals_full_in_range_residual(tiny_kernel):
     got = dual_loss(torch.from_numpy(F).float(), torch.from_numpy(F).float(),
                     torch.from_numpy(feats["K1"]), torch.from_numpy(feats["K2"]),
                     torch.from_numpy(feats["S"]), torch.from_numpy(feats["npts"]),
-                    w_data=0.0, w_phys=1.0, scale=1.0)
+                    w_data=0.0, w_phys=1.0, scale=1.0, relative=False)
     assert float(got) == pytest.approx(want, rel=1e-4)
 
 
@@ -254,7 +299,7 @@ def test_shipped_record_matches_weights():
     assert SHIPPED.stat().st_size < 20e6
     for key in ("config", "training", "validation"):
         assert key in record
-    assert set(CHANNELS) == {"phys", "bp", "gram1", "gram2"}
+    assert set(CHANNELS) == {"phys", "bp", "gram1", "gram2", "tik"}
 
 
 @pytest.mark.slow

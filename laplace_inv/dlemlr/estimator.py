@@ -160,7 +160,8 @@ class DLEMLRInverter(BaseInverter):
     dim, depth, heads, patch, mlp_ratio : int
         ViT size (token dimension, blocks, attention heads, patch side, MLP width ratio).
     n_iter_phys : int
-        FISTA steps of the physics input channel.
+        FISTA steps of the physics input channel (started from a clipped closed-form
+        Tikhonov solution, :mod:`laplace_inv.dlemlr.features`).
     max_epochs, lr, batch_size : int, float, int
         Training schedule (AdamW with cosine annealing).
     weight_decay : float
@@ -169,8 +170,8 @@ class DLEMLRInverter(BaseInverter):
         Fraction of the pairs held out for validation (early stopping, checkpoint).
     warmup_steps : int
         Linear learning-rate warm-up over this many optimiser steps, then a per-step cosine
-        decay to zero at ``max_epochs`` (0: per-epoch cosine annealing without warm-up, the
-        schedule of the shipped weights).
+        decay to zero at ``max_epochs`` (0: per-epoch cosine annealing without warm-up; the
+        shipped weights used 300).
     patience : int
         Early-stopping patience in epochs.
     time_limit : float or None

@@ -8,8 +8,12 @@ loss) sees lives on the ``N1 × N2`` *output* grid, computed from the SVD-compre
 * ``bp`` — the back-projected data ``K̃1ᵀ S̃ K̃2 = K1ᵀ (U1U1ᵀ S U2U2ᵀ) K2`` divided by its
   maximum. This is the "kernel-integrated" input of the paper: the data integrated against
   every kernel column, whatever the number or spacing of acquisition points.
+* ``tik`` — closed-form, SVD-filtered (unconstrained) Tikhonov solutions at a few
+  regularisation strengths (:data:`TIKHONOV_ALPHAS`, :func:`tikhonov_maps`): a cheap
+  multi-scale view of what the data determine.
 * ``phys`` — an unrolled physics estimate: ``n_iter`` batched FISTA steps of non-negative
-  least squares ``min_{F≥0} ‖K̃1 F K̃2ᵀ − S̃‖²`` from zero, in the Gram form of ALGORITHMS.md §1.
+  least squares ``min_{F≥0} ‖K̃1 F K̃2ᵀ − S̃‖²`` started from the clipped Tikhonov channel
+  (``α = TIKHONOV_ALPHAS[WARM_START_ALPHA]``), in the Gram form of ALGORITHMS.md §1.
   A fixed, small number of steps is cheap (milliseconds), deterministic, and already places
   the well-determined mass; the network learns the correction (sharpening, de-blurring of the
   ill-determined directions), and its output is a residual on top of this channel.
@@ -36,11 +40,22 @@ import torch
 
 from laplace_inv.kernels import Kernel2D
 
-#: Number of FISTA steps of the physics channel.
-DEFAULT_N_ITER = 60
+#: Number of FISTA steps of the physics channel (warm-started from a Tikhonov solution).
+DEFAULT_N_ITER = 20
 
-#: Feature keys that the network consumes, in channel order.
-CHANNELS: tuple[str, ...] = ("phys", "bp", "gram1", "gram2")
+#: Regularisation strengths of the closed-form Tikhonov channels, relative to the largest
+#: squared singular value ``(σ1,max·σ2,max)²`` of the compressed 2D kernel.
+TIKHONOV_ALPHAS: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-5)
+
+#: Index (into :data:`TIKHONOV_ALPHAS`) of the Tikhonov solution that starts the FISTA steps.
+WARM_START_ALPHA = 2
+
+#: Feature keys that the network consumes, in channel order (``tik`` holds
+#: ``len(TIKHONOV_ALPHAS)`` channels).
+CHANNELS: tuple[str, ...] = ("phys", "bp", "gram1", "gram2", "tik")
+
+#: Number of image channels of the network input.
+N_INPUT_CHANNELS = 4 + len(TIKHONOV_ALPHAS)
 
 
 def padded_problem(kernel: Kernel2D, rtol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
@@ -173,6 +188,53 @@ def fista_nnls(
     return F
 
 
+def tikhonov_maps(
+    K1p: np.ndarray, K2p: np.ndarray, Sp: np.ndarray,
+    alphas: tuple[float, ...] = TIKHONOV_ALPHAS,
+) -> np.ndarray:
+    """Closed-form, unconstrained Tikhonov solutions on the compressed problem.
+
+    With the SVDs ``K̃i = Pi diag(σi) Viᵀ`` of the padded compressed kernels,
+    ``F_α = V1 [(σ1iσ2j / (σ1i²σ2j² + α)) ⊙ (P1ᵀ S̃ P2)] V2ᵀ`` for each
+    ``α = a·(σ1,max σ2,max)²``: a few small matrix products per ``α``, independent of the
+    acquisition layout (everything lives on the output grid).
+
+    Parameters
+    ----------
+    K1p, K2p : numpy.ndarray
+        Padded compressed kernels (:func:`padded_problem`).
+    Sp : numpy.ndarray, shape (n, N1, N2)
+        Padded compressed data (:func:`project_data`).
+    alphas : tuple of float
+        Relative regularisation strengths.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, len(alphas), N1, N2), float32
+
+    Examples
+    --------
+    >>> K = np.eye(3); S = np.ones((1, 3, 3))
+    >>> tikhonov_maps(K, K, S, (1e-2,)).shape
+    (1, 1, 3, 3)
+    """
+    P1, s1, V1t = np.linalg.svd(K1p)
+    P2, s2, V2t = np.linalg.svd(K2p)
+    ss = np.outer(s1, s2)
+    smax2 = max(float(ss.max()) ** 2, 1e-300)
+    with torch.no_grad():
+        sp = torch.from_numpy(np.asarray(Sp, dtype=np.float32))
+        C = sandwich(torch.from_numpy(P1.T.astype(np.float32)), sp,
+                     torch.from_numpy(P2.T.astype(np.float32)))
+        V1 = torch.from_numpy(V1t.T.astype(np.float32))
+        V2 = torch.from_numpy(V2t.T.astype(np.float32))
+        out = []
+        for a in alphas:
+            filt = torch.from_numpy((ss / (ss**2 + a * smax2)).astype(np.float32))
+            out.append(sandwich(V1, C * filt, V2))
+        return torch.stack(out, dim=1).numpy()
+
+
 def compute_features(
     kernel: Kernel2D,
     S: np.ndarray,
@@ -205,6 +267,7 @@ def compute_features(
     -------
     dict
         float32 arrays: ``phys``, ``bp``, ``gram1``, ``gram2`` (each ``(n, N1, N2)``),
+        ``tik`` ``(n, len(TIKHONOV_ALPHAS), N1, N2)`` (:func:`tikhonov_maps`),
         ``K1`` ``(n, N1, N1)``, ``K2`` ``(n, N2, N2)``, ``S`` ``(n, N1, N2)`` (padded
         compressed target data) and ``npts`` ``(n,)`` (``n1·n2``, to average the physics
         term per data point).
@@ -232,11 +295,13 @@ def compute_features(
         St = project_data(kernel, np.asarray(S_target, dtype=float), rtol)
     else:
         St = Sp
+    tik = tikhonov_maps(K1p, K2p, Sp)
     with torch.no_grad():
         k1 = torch.from_numpy(K1p).float()
         k2 = torch.from_numpy(K2p).float()
         sp = torch.from_numpy(Sp).float()
-        phys = fista_nnls(k1, k2, sp, n_iter).numpy()
+        F0 = torch.from_numpy(np.clip(tik[:, WARM_START_ALPHA], 0.0, None))
+        phys = fista_nnls(k1, k2, sp, n_iter, F0=F0).numpy()
     bp = K1p.T @ Sp @ K2p
     bp /= np.maximum(np.abs(bp).reshape(n, -1).max(axis=1), 1e-30)[:, None, None]
     G1 = K1p.T @ K1p
@@ -250,6 +315,7 @@ def compute_features(
         "bp": bp.astype(f32),
         "gram1": np.broadcast_to(g1.astype(f32), (n, N1, N2)).copy(),
         "gram2": np.broadcast_to(g2.astype(f32), (n, N1, N2)).copy(),
+        "tik": tik.astype(f32),
         "K1": np.broadcast_to(K1p.astype(f32), (n, N1, N1)).copy(),
         "K2": np.broadcast_to(K2p.astype(f32), (n, N2, N2)).copy(),
         "S": St.astype(f32),

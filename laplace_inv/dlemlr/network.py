@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from laplace_inv.dlemlr.features import CHANNELS
+from laplace_inv.dlemlr.features import N_INPUT_CHANNELS
 
 #: Internal map units: maps (mass per bin, sum ≈ 1 after normalisation) are multiplied by this
 #: inside the network so that activations are O(1).
@@ -198,16 +198,22 @@ class DLEMLRNet(nn.Module):
     ) -> None:
         super().__init__()
         self.grid = tuple(int(g) for g in grid)
-        self.tokenizer = Tokenizer(len(CHANNELS), self.grid, patch, dim)
+        self.tokenizer = Tokenizer(N_INPUT_CHANNELS, self.grid, patch, dim)
         self.encoder = TransformerEncoder(dim, depth, heads, mlp_ratio * dim, dropout)
         self.projector = Projector(dim, self.grid, patch)
 
     def forward(self, phys: torch.Tensor, bp: torch.Tensor, gram1: torch.Tensor,
-                gram2: torch.Tensor, **_: torch.Tensor) -> torch.Tensor:
+                gram2: torch.Tensor, tik: torch.Tensor | None = None,
+                **_: torch.Tensor) -> torch.Tensor:
         base = phys * MAP_SCALE
+        if tik is None:
+            tik = torch.zeros(phys.shape[0], N_INPUT_CHANNELS - 4, *phys.shape[1:],
+                              dtype=phys.dtype, device=phys.device)
         # The physics channel enters the tokens on a log-compressed scale (its dynamic range is
-        # large); the residual path keeps it exact.
-        x = torch.stack([torch.log1p(base), bp, gram1, gram2], dim=1)
+        # large), the signed Tikhonov channels on an asinh scale; the residual path keeps the
+        # physics channel exact.
+        x = torch.cat([torch.stack([torch.log1p(base), bp, gram1, gram2], dim=1),
+                       torch.asinh(tik * MAP_SCALE)], dim=1)
         tokens = self.encoder(self.tokenizer(x))
         return self.projector(tokens, base) / MAP_SCALE
 

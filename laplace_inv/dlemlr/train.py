@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from laplace_inv.dlemlr.estimator import FAMILIES, WEIGHTS_DIR, DLEMLRInverter, sha256_file
-from laplace_inv.dlemlr.features import compute_features
+from laplace_inv.dlemlr.features import DEFAULT_N_ITER, TIKHONOV_ALPHAS, compute_features
 from laplace_inv.kernels import Kernel2D, KernelAxis
 from laplace_inv.simulate import PeakPrior, cement_kernel, make_training_set
 
@@ -80,7 +80,7 @@ def simulate_features(
     prior: PeakPrior = TRAIN_PRIOR,
     snr: tuple[float, float] = (30.0, 3000.0),
     oversample: int = 2,
-    n_iter: int = 60,
+    n_iter: int = DEFAULT_N_ITER,
     physics_target: str = "clean",
     n_grid: int = 64,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -231,6 +231,9 @@ def train_main(argv: list[str] | None = None) -> int:
             "max_epochs": args.epochs,
             "time_limit_s": args.time_limit,
             "optimizer": "AdamW + cosine annealing, grad-norm clip 1",
+            "loss": "dual loss, relative squared errors per sample "
+                    "(laplace_inv.dlemlr.loss.dual_loss, relative=True)",
+            "tikhonov_alphas": list(TIKHONOV_ALPHAS),
             "warmup_steps": args.warmup_steps,
             "lr": args.lr,
             "batch_size": args.batch_size,
