@@ -194,15 +194,16 @@ def tikhonov_maps(
 ) -> np.ndarray:
     """Closed-form, unconstrained Tikhonov solutions on the compressed problem.
 
-    With the SVDs ``K̃i = Pi diag(σi) Viᵀ`` of the padded compressed kernels,
-    ``F_α = V1 [(σ1iσ2j / (σ1i²σ2j² + α)) ⊙ (P1ᵀ S̃ P2)] V2ᵀ`` for each
-    ``α = a·(σ1,max σ2,max)²``: a few small matrix products per ``α``, independent of the
-    acquisition layout (everything lives on the output grid).
+    The rows of the compressed kernels ``K̃i = Σi Viᵀ`` (:meth:`Kernel2D.compress`) are
+    orthogonal, so ``σi`` are their row norms and ``Viᵀ = Σi⁻¹ K̃i`` — no factorisation needed.
+    ``F_α = V1 [(σ1iσ2j / (σ1i²σ2j² + α)) ⊙ S̃] V2ᵀ`` for each ``α = a·(σ1,max σ2,max)²``:
+    two small matrix products per ``α`` on the ``r1 × r2`` compressed data, independent of
+    the acquisition layout (everything lives on the output grid).
 
     Parameters
     ----------
     K1p, K2p : numpy.ndarray
-        Padded compressed kernels (:func:`padded_problem`).
+        Padded compressed kernels (:func:`padded_problem`; rows orthogonal).
     Sp : numpy.ndarray, shape (n, N1, N2)
         Padded compressed data (:func:`project_data`).
     alphas : tuple of float
@@ -218,16 +219,19 @@ def tikhonov_maps(
     >>> tikhonov_maps(K, K, S, (1e-2,)).shape
     (1, 1, 3, 3)
     """
-    P1, s1, V1t = np.linalg.svd(K1p)
-    P2, s2, V2t = np.linalg.svd(K2p)
+    s1 = np.linalg.norm(K1p, axis=1)
+    s2 = np.linalg.norm(K2p, axis=1)
+    r1 = max(int((s1 > 0).sum()), 1)
+    r2 = max(int((s2 > 0).sum()), 1)
+    s1, s2 = s1[:r1], s2[:r2]
+    V1t = K1p[:r1] / np.maximum(s1, 1e-300)[:, None]
+    V2t = K2p[:r2] / np.maximum(s2, 1e-300)[:, None]
     ss = np.outer(s1, s2)
     smax2 = max(float(ss.max()) ** 2, 1e-300)
     with torch.no_grad():
-        sp = torch.from_numpy(np.asarray(Sp, dtype=np.float32))
-        C = sandwich(torch.from_numpy(P1.T.astype(np.float32)), sp,
-                     torch.from_numpy(P2.T.astype(np.float32)))
-        V1 = torch.from_numpy(V1t.T.astype(np.float32))
-        V2 = torch.from_numpy(V2t.T.astype(np.float32))
+        C = torch.from_numpy(np.ascontiguousarray(np.asarray(Sp)[:, :r1, :r2], np.float32))
+        V1 = torch.from_numpy(np.ascontiguousarray(V1t.T, np.float32))
+        V2 = torch.from_numpy(np.ascontiguousarray(V2t.T, np.float32))
         out = []
         for a in alphas:
             filt = torch.from_numpy((ss / (ss**2 + a * smax2)).astype(np.float32))
