@@ -9,9 +9,11 @@ seed, epochs, validation metrics, SHA-256 of the weights).
 
 Examples
 --------
-Reproduce the shipped IR-CPMG model (≈ 30 min on 2 CPU cores)::
+Reproduce the shipped IR-CPMG model (≈ 10 min simulation + 38 min training on 2 CPU cores,
+about 15 GB of memory)::
 
-    laplace-inv train --family T1_IR-T2 --n-train 8000 --epochs 12 --seed 0
+    laplace-inv train --family T1_IR-T2 --n-train 36000 --epochs 22 --time-limit 2250 \\
+        --lr 1e-3 --warmup-steps 300 --seed 0
 
 The other families are made the same way: ``--family T1_SR-T2``, ``--family T2-T2`` or
 ``--family D-T2``.
