@@ -346,11 +346,6 @@ def test_dlemlr_dask_matches_serial(dlemlr, X):
     _assert_close(maps, ref, FLOAT32_TOL)
 
 
-@pytest.mark.xfail(
-    reason="issue 8 item 3: DLEMLRInverter(device='cuda') has no CPU fallback with a warning "
-    "yet (dlemlr/estimator.py); without a GPU skorch raises 'Torch not compiled with CUDA'",
-    strict=False,
-)
 def test_dlemlr_cuda_falls_back_to_cpu_with_a_warning():
     """``device="cuda"`` trains and predicts on the GPU if there is one, else warns and uses
     the CPU (this test runs on CPU-only CI)."""

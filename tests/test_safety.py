@@ -272,10 +272,6 @@ def test_pickle_disguised_as_weights_is_never_executed(weights, tmp_path: Path) 
     assert info.type is not AssertionError
 
 
-@pytest.mark.xfail(reason="dlemlr/estimator.py: DLEMLRInverter.load lets safetensors' bare "
-                   "SafetensorError through for a truncated/garbled file (from_pretrained "
-                   "is protected by its sha256 check; load() and a re-recorded checksum are "
-                   "not)", strict=False)
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "pickle"])
 def test_corrupt_weights_with_matching_record_give_clear_error(weights, damage: str) -> None:
     from laplace_inv.dlemlr import DLEMLRInverter
@@ -295,9 +291,6 @@ def test_corrupt_weights_with_matching_record_give_clear_error(weights, damage: 
         DLEMLRInverter.load(wfile, kernel)
 
 
-@pytest.mark.xfail(reason="dlemlr/estimator.py: weights whose tensors do not fit the config "
-                   "in their metadata raise torch's bare RuntimeError from load_state_dict "
-                   "instead of a ValueError naming the file", strict=False)
 def test_weights_not_matching_their_config_give_clear_error(weights) -> None:
     from safetensors.torch import load_file, save_file
 

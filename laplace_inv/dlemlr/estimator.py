@@ -295,7 +295,7 @@ class DLEMLRInverter(BaseInverter):
             iterator_train__shuffle=True,
             train_split=valid,
             callbacks=callbacks,
-            device=self.device,
+            device=_usable_device(self.device),
             verbose=int(self.verbose),
             w_data=float(self.w_data),
             w_phys=float(self.w_phys),
@@ -465,8 +465,16 @@ class DLEMLRInverter(BaseInverter):
         """
         from safetensors import safe_open
 
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
+        try:
+            with safe_open(str(path), framework="pt") as fh:
+                meta = fh.metadata() or {}
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # safetensors raises its own error type for damaged files
+            raise ValueError(
+                f"{path} is not a readable safetensors weights file (truncated or corrupt?): "
+                f"{exc}"
+            ) from None
         if "config" not in meta:
             raise ValueError(f"{path} has no DLEMLR config in its metadata")
         cfg = json.loads(meta["config"])
@@ -483,8 +491,15 @@ class DLEMLRInverter(BaseInverter):
         est = cls(kernel=kernel, **{**cfg, **params})
         net = est._build_net(grid)
         net.initialize()
-        state = load_file(str(path))
-        net.module_.load_state_dict(state)
+        try:
+            state = load_file(str(path))
+            net.module_.load_state_dict(state)
+        except (RuntimeError, KeyError) as exc:
+            raise ValueError(
+                f"{path}: the weights do not fit the network described by their config: {exc}"
+            ) from None
+        except Exception as exc:
+            raise ValueError(f"{path}: cannot read the weights (corrupt?): {exc}") from None
         net.module_.eval()
         est.net_ = net
         est.n_features_in_ = kernel.data_shape[0] * kernel.data_shape[1]
@@ -549,3 +564,15 @@ def _residual_norms(maps: torch.Tensor, K1: torch.Tensor, K2: torch.Tensor,
                     Sp: torch.Tensor) -> np.ndarray:
     res = K1 @ maps @ K2.T - Sp
     return res.flatten(1).norm(dim=1).numpy()
+
+
+def _usable_device(device: str) -> str:
+    """``device``, or ``"cpu"`` with a warning when CUDA is asked for but absent."""
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        warnings.warn(
+            f"device={device!r} requested but CUDA is not available; using the CPU",
+            UserWarning,
+            stacklevel=3,
+        )
+        return "cpu"
+    return str(device)
