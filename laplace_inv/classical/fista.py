@@ -97,9 +97,3 @@ def nonneg_fista(
         if np.linalg.norm(diff) <= tol * max(norm, 1e-300):
             return FistaResult(F, k, True)
     return FistaResult(F, max_iter, False)
-
-
-def data_misfit(comp: CompressedProblem, S_c: np.ndarray, F: np.ndarray) -> float:
-    """``‖K̃1 F K̃2ᵀ − S̃‖²``, the in-range squared residual."""
-    r = comp.forward(F) - S_c
-    return float(np.vdot(r, r))
