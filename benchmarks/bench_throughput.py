@@ -14,7 +14,8 @@ mode inverts into float32 maps (``output="maps32"``):
 - ``2 cores``: ``predict(X, n_jobs=2)`` (joblib, loky: two processes, one thread each);
 - ``LocalCluster 2w``: :func:`laplace_inv.parallel.invert_dask` on a 2-worker, 1-thread
   ``dask.distributed.LocalCluster`` on loopback, reading the blocks from the file;
-- DLEMLR also gets ``2 threads``: one process, torch with two intra-op threads.
+- DLEMLR also gets ``2 threads``: one process, torch with two intra-op threads (numpy's
+  BLAS stays at one thread).
 
 A mode whose full batch would take more than ``--budget`` seconds runs on a prefix of the
 batch sized from a short probe (at least 4 chunks per worker) and is *extrapolated* to
@@ -25,7 +26,7 @@ Peak memory is the largest resident set of the whole process tree (this process,
 Dask workers and nannies), sampled every 50 ms, in a fresh process per row.
 
 DLEMLR uses the shipped weights when they load, else a network of the default size
-(dim 128, depth 4, 64 × 64) trained for one epoch on 32 pairs: its speed does not depend
+(dim 64, depth 4, 64 × 64) trained for one epoch on 32 pairs: its speed does not depend
 on its weights, and the table says which one ran.
 """
 
@@ -194,7 +195,9 @@ def run_row(method: str, mode: str, path: str, n: int, budget: float) -> dict:
 
         def invert(m: int) -> float:
             t = time.perf_counter()
-            with threadpool_limits(threads, user_api="blas"):
+            # numpy's BLAS gets one thread in every mode: in "2 threads" the two cores belong
+            # to torch, and two competing thread pools on two cores halve the speed.
+            with threadpool_limits(1, user_api="blas"):
                 est.predict(X[:m], n_jobs=n_jobs, chunk_size=chunk, output="maps32")
             return time.perf_counter() - t
 

@@ -421,10 +421,12 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         ]
         if np.any(nonzero):
             idx = np.flatnonzero(nonzero)
-            normalised = batch[idx] / scales[idx, None, None]
+            # Avoid copying the (possibly large) batch when every sample is non-zero.
+            sub = batch if len(idx) == len(batch) else batch[idx]
             t0 = time.perf_counter()
-            sub_maps, sub_infos = self._invert_batch_normalised(normalised)
+            sub_maps, sub_infos = self._invert_batch_scaled(sub, scales[idx])
             elapsed = (time.perf_counter() - t0) / len(idx)
+            maps[idx] = sub_maps * scales[idx, None, None]
             for j, i in enumerate(idx):
                 info = dict(sub_infos[j])
                 info.setdefault("method", self._method_name())
@@ -432,12 +434,20 @@ class BaseInverter(TransformerMixin, BaseEstimator):
                 if "offset" in info:
                     info["offset"] = float(info["offset"]) * scales[i]
                 infos[i] = info
-                maps[i] = sub_maps[j] * scales[i]
         if not np.all(np.isfinite(maps)):
             raise FloatingPointError(
                 f"{type(self).__name__} produced a non-finite map; please report this input"
             )
         return maps, infos
+
+    def _invert_batch_scaled(self, batch: np.ndarray, scales: np.ndarray
+                             ) -> tuple[np.ndarray, list[dict]]:
+        """Invert ``batch / scales`` (per sample); maps are returned in normalised units.
+
+        Subclasses whose first step is linear in the data (DLEMLR projects it) override this
+        to fold the scaling into that step instead of copying the batch.
+        """
+        return self._invert_batch_normalised(batch / scales[:, None, None])
 
     def _invert_batch_normalised(self, batch: np.ndarray) -> tuple[np.ndarray, list[dict]]:
         maps, infos = [], []

@@ -12,12 +12,14 @@ from laplace_inv.dlemlr.estimator import (
     WEIGHTS_DIR,
     DLEMLRInverter,
     DLEMLRNeuralNet,
+    WarmupCosine,
     sha256_file,
 )
 from laplace_inv.dlemlr.features import (
     CHANNELS,
     TIKHONOV_ALPHAS,
     compute_features,
+    compute_inputs,
     fista_nnls,
     padded_problem,
     project_data,
@@ -58,7 +60,7 @@ def tiny_data(tiny_kernel):
 @pytest.fixture(scope="module")
 def tiny_fitted(tiny_kernel, tiny_data):
     X, Y, _, _ = tiny_data
-    est = DLEMLRInverter(kernel=tiny_kernel, max_epochs=6, lr=1e-2, batch_size=8,
+    est = DLEMLRInverter(kernel=tiny_kernel, max_epochs=6, lr=3e-3, batch_size=8,
                          random_state=0, **TINY)
     return est.fit(X, Y)
 
@@ -74,6 +76,17 @@ def test_tokenizer_shape_and_positional_encoding():
     assert tok.pos.shape == (64, 128)
     with pytest.raises(ValueError, match="divisible"):
         Tokenizer(4, (60, 64), 8, 128)
+
+
+def test_tokenizer_shared_kernel_channels_equal_repeated_ones():
+    tok = Tokenizer(3, (16, 16), 4, 32, kernel_channels=2)
+    x, g = torch.randn(5, 3, 16, 16), torch.randn(1, 2, 16, 16)
+    shared = tok(x, g)
+    repeated = tok(x, g.expand(5, -1, -1, -1))
+    assert shared.shape == (5, 16, 32)
+    assert torch.allclose(shared, repeated, atol=1e-6)
+    with pytest.raises(ValueError, match="kernel channels"):
+        tok(x)
 
 
 def test_encoder_and_projector_shapes():
@@ -195,6 +208,20 @@ def test_features_independent_of_layout():
     assert shapes[0]["phys"] == (2, 64, 64)
 
 
+def test_inputs_fold_the_scaling_into_the_projection(tiny_kernel):
+    X, _, _ = make_training_set(tiny_kernel, 3, prior=TINY_PRIOR, random_state=4)
+    S = X.reshape(3, *tiny_kernel.data_shape)
+    scales = np.abs(S).reshape(3, -1).max(axis=1)
+    folded = compute_inputs(tiny_kernel, S, scales=scales, n_iter=5)
+    direct = compute_inputs(tiny_kernel, S / scales[:, None, None], n_iter=5)
+    for key in ("phys", "bp", "tik", "gram1", "gram2"):
+        np.testing.assert_allclose(folded[key], direct[key], rtol=1e-4, atol=1e-6)
+    # The training features share the inference channels.
+    train = compute_features(tiny_kernel, S / scales[:, None, None], n_iter=5)
+    np.testing.assert_allclose(train["phys"], direct["phys"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(train["gram1"][1], direct["gram1"][0])
+
+
 def test_fista_channel_fits_the_data(tiny_kernel):
     X, _, _ = make_training_set(tiny_kernel, 4, prior=TINY_PRIOR, snr=1e6, random_state=3)
     S = X.reshape(4, *tiny_kernel.data_shape)
@@ -237,6 +264,33 @@ def test_warmup_schedule_trains(tiny_kernel, tiny_data):
     assert np.isfinite(est.history_[-1]["valid_loss"])
 
 
+def test_inference_batch_size_does_not_change_maps(tiny_data, tiny_fitted):
+    _, _, Xv, _ = tiny_data
+    whole = clone_fitted(tiny_fitted, batch_size=len(Xv)).predict(Xv)
+    chunked = clone_fitted(tiny_fitted, batch_size=7).predict(Xv)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-6 * np.abs(whole).max())
+
+
+def clone_fitted(est: DLEMLRInverter, **params) -> DLEMLRInverter:
+    """A copy of a fitted estimator sharing its network, with changed parameters."""
+    import copy
+
+    other = copy.copy(est)
+    for name, value in params.items():
+        setattr(other, name, value)
+    return other
+
+
+def test_warmup_cosine_anneals_over_the_time_budget(monkeypatch):
+    clock = iter([0.0, 0.0, 50.0, 100.0])
+    monkeypatch.setattr("laplace_inv.dlemlr.estimator.time.perf_counter", lambda: next(clock))
+    f = WarmupCosine(1, 10_000, seconds=100.0)
+    assert f(0) == 1.0  # warm-up (starts the clock)
+    assert f(1) == pytest.approx(1.0)  # t = 0 s
+    assert f(2) == pytest.approx(0.5)  # half the time budget
+    assert f(3) == pytest.approx(0.0)  # budget spent, long before 10 000 steps
+
+
 def test_save_load_round_trip(tmp_path, tiny_kernel, tiny_data, tiny_fitted):
     _, _, Xv, _ = tiny_data
     path = tiny_fitted.save(tmp_path / "m.safetensors")
@@ -274,17 +328,24 @@ def test_sklearn_params_and_clone(tiny_kernel):
 
 # --------------------------------------------------------------------------------------
 # shipped weights
-SHIPPED = WEIGHTS_DIR / "T1_IR-T2.safetensors"
+SHIPPED = WEIGHTS_DIR / "all.safetensors"
+LAYOUTS = {
+    "cement": cement_kernel,
+    "IR 32x4096": lambda: Kernel2D(KernelAxis("T1_IR", np.geomspace(5e-4, 2, 32)),
+                                   KernelAxis("T2", np.arange(1, 4097) * 5e-5)),
+    "SR 20x500": lambda: Kernel2D(KernelAxis("T1_SR", np.geomspace(1e-3, 3, 20)),
+                                  KernelAxis("T2", np.arange(1, 501) * 2e-4)),
+    "T2-T2 40x800": lambda: Kernel2D(KernelAxis("T2", np.geomspace(2e-4, 0.5, 40)),
+                                     KernelAxis("T2", np.arange(1, 801) * 2e-4)),
+    "D-T2 16x1000": lambda: Kernel2D(KernelAxis("D", np.linspace(1e8, 3e10, 16)),
+                                     KernelAxis("T2", np.arange(1, 1001) * 1e-4)),
+}
 
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="pretrained weights not shipped yet")
-@pytest.mark.parametrize("layout", ["cement", "32x4096"])
-def test_from_pretrained_any_layout(layout):
-    if layout == "cement":
-        k = cement_kernel()
-    else:
-        k = Kernel2D(KernelAxis("T1_IR", np.geomspace(5e-4, 2, 32)),
-                     KernelAxis("T2", np.arange(1, 4097) * 5e-5))
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_from_pretrained_any_layout_and_family(layout):
+    k = LAYOUTS[layout]()
     est = DLEMLRInverter.from_pretrained(kernel=k)
     X, _, _ = make_training_set(k, 2, random_state=123)
     P = est.predict(X)
@@ -309,7 +370,7 @@ def test_training_command_end_to_end(tmp_path):
     rc = train_main(["--n-train", "512", "--n-test", "64", "--epochs", "2", "--dim", "32",
                      "--depth", "1", "--heads", "2", "--out", str(tmp_path), "--verbose", "0"])
     assert rc == 0
-    assert (tmp_path / "T1_IR-T2.safetensors").exists()
+    assert (tmp_path / "all.safetensors").exists()
     k = cement_kernel()
     est = DLEMLRInverter.from_pretrained(kernel=k, weights_dir=tmp_path)
     X, _, _ = make_training_set(k, 1, random_state=5)

@@ -17,10 +17,12 @@ loss) sees lives on the ``N1 × N2`` *output* grid, computed from the SVD-compre
   A fixed, small number of steps is cheap (milliseconds), deterministic, and already places
   the well-determined mass; the network learns the correction (sharpening, de-blurring of the
   ill-determined directions), and its output is a residual on top of this channel.
-* ``gram1``, ``gram2`` — ``K̃1ᵀK̃1`` and ``K̃2ᵀK̃2`` divided by their maxima, broadcast as
+* ``gram1``, ``gram2`` — ``K̃1ᵀK̃1`` and ``K̃2ᵀK̃2`` divided by their maxima, as
   ``N1 × N2`` images (rows of ``gram1`` along axis 1, columns of ``gram2`` along axis 2). They
   tell the network how well the acquisition resolves each part of the grid (the point-spread
-  of the back-projection), which differs between layouts.
+  of the back-projection) and which kernel it is (IR, SR, CPMG, diffusion), which differs
+  between layouts and families. :func:`compute_inputs` (inference) returns them once for the
+  batch; :func:`compute_features` (training, where batches mix layouts) once per sample.
 
 For the physics term of the loss the features also carry the compressed kernels and data
 zero-padded to square ``N1 × N1`` and ``N2 × N2`` blocks (rank ``ri ≤ Ni`` always holds):
@@ -41,7 +43,7 @@ import torch
 from laplace_inv.kernels import Kernel2D
 
 #: Number of FISTA steps of the physics channel (warm-started from a Tikhonov solution).
-DEFAULT_N_ITER = 20
+DEFAULT_N_ITER = 16
 
 #: Regularisation strengths of the closed-form Tikhonov channels, relative to the largest
 #: squared singular value ``(σ1,max·σ2,max)²`` of the compressed 2D kernel.
@@ -54,8 +56,12 @@ WARM_START_ALPHA = 2
 #: ``len(TIKHONOV_ALPHAS)`` channels).
 CHANNELS: tuple[str, ...] = ("phys", "bp", "gram1", "gram2", "tik")
 
-#: Number of image channels of the network input.
-N_INPUT_CHANNELS = 4 + len(TIKHONOV_ALPHAS)
+#: Number of per-sample image channels of the network input (``phys``, ``bp``, ``tik``).
+N_DATA_CHANNELS = 2 + len(TIKHONOV_ALPHAS)
+
+#: Number of kernel-description channels (``gram1``, ``gram2``), shared by all samples of
+#: one acquisition.
+N_KERNEL_CHANNELS = 2
 
 
 def padded_problem(kernel: Kernel2D, rtol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
@@ -239,6 +245,86 @@ def tikhonov_maps(
         return torch.stack(out, dim=1).numpy()
 
 
+def compute_inputs(
+    kernel: Kernel2D, S: np.ndarray, *, scales: np.ndarray | None = None,
+    n_iter: int = DEFAULT_N_ITER, rtol: float = 1e-8,
+) -> dict[str, np.ndarray]:
+    """The network's image channels for a batch of normalised decays (inference input).
+
+    Parameters
+    ----------
+    kernel : Kernel2D
+        The acquisition; its output grid is the network's grid.
+    S : numpy.ndarray, shape (n, n1, n2)
+        Decays, each normalised to ``max|S| = 1`` (or raw, with ``scales``).
+    scales : numpy.ndarray, shape (n,), optional
+        Per-sample normalisation factors, applied to the (small) projected data rather than
+        to ``S``: the result equals ``compute_inputs(kernel, S / scales)``.
+    n_iter : int
+        FISTA steps of the ``phys`` channel.
+    rtol : float
+        Compression tolerance.
+
+    Returns
+    -------
+    dict
+        float32 arrays ``phys``, ``bp`` ``(n, N1, N2)``, ``tik``
+        ``(n, len(TIKHONOV_ALPHAS), N1, N2)`` and the kernel channels ``gram1``, ``gram2``
+        ``(1, N1, N2)``, shared by the batch.
+
+    Examples
+    --------
+    >>> from laplace_inv.simulate import cement_kernel
+    >>> k = cement_kernel()
+    >>> inputs = compute_inputs(k, np.ones((3, *k.data_shape)))
+    >>> inputs["phys"].shape, inputs["gram1"].shape
+    ((3, 64, 64), (1, 64, 64))
+    """
+    S = np.asarray(S, dtype=float)
+    if S.ndim == 2:
+        S = S[None]
+    N1, N2 = kernel.map_shape
+    K1p, K2p = padded_problem(kernel, rtol)
+    comp = kernel.compress(rtol)
+    # U1ᵀ S U2 in torch, so that inference runs on one thread pool (numpy's BLAS threads
+    # competing with torch's slow a 2-core machine down by half).
+    with torch.no_grad():
+        Sc = sandwich(torch.from_numpy(comp.U1.T), torch.from_numpy(S), torch.from_numpy(comp.U2.T))
+    if scales is not None:
+        Sc = Sc / torch.from_numpy(np.asarray(scales, dtype=float))[:, None, None]
+    r1, r2 = min(Sc.shape[1], N1), min(Sc.shape[2], N2)
+    Sp = np.zeros((S.shape[0], N1, N2))
+    Sp[:, :r1, :r2] = Sc[:, :r1, :r2].numpy()
+    return _inputs_from_projected(K1p, K2p, Sp, N1, N2, n_iter)
+
+
+def _inputs_from_projected(K1p: np.ndarray, K2p: np.ndarray, Sp: np.ndarray, N1: int,
+                           N2: int, n_iter: int) -> dict[str, np.ndarray]:
+    n = Sp.shape[0]
+    tik = tikhonov_maps(K1p, K2p, Sp)
+    with torch.no_grad():
+        k1 = torch.from_numpy(K1p).float()
+        k2 = torch.from_numpy(K2p).float()
+        sp = torch.from_numpy(Sp).float()
+        F0 = torch.from_numpy(np.clip(tik[:, WARM_START_ALPHA], 0.0, None))
+        phys = fista_nnls(k1, k2, sp, n_iter, F0=F0).numpy()
+        bp = sandwich(k1.T, sp, k2.T)
+        bp /= bp.abs().reshape(n, -1).amax(dim=1).clamp_min(1e-30)[:, None, None]
+    G1 = K1p.T @ K1p
+    G2 = K2p.T @ K2p
+    # The Gram matrices as images: gram1 needs N2 columns, gram2 needs N1 rows.
+    g1 = _resize_square(G1 / np.abs(G1).max(), N1, N2)
+    g2 = _resize_square(G2 / np.abs(G2).max(), N1, N2)
+    f32 = np.float32
+    return {
+        "phys": phys.astype(f32, copy=False),
+        "bp": bp.numpy().astype(f32, copy=False),
+        "tik": tik.astype(f32, copy=False),
+        "gram1": g1.astype(f32)[None],
+        "gram2": g2.astype(f32)[None],
+    }
+
+
 def compute_features(
     kernel: Kernel2D,
     S: np.ndarray,
@@ -248,7 +334,7 @@ def compute_features(
     n_iter: int = DEFAULT_N_ITER,
     rtol: float = 1e-8,
 ) -> dict[str, np.ndarray]:
-    """Network input and physics-loss operands for a batch of normalised decays.
+    """Network input and physics-loss operands for a batch of normalised decays (training).
 
     Parameters
     ----------
@@ -270,11 +356,10 @@ def compute_features(
     Returns
     -------
     dict
-        float32 arrays: ``phys``, ``bp``, ``gram1``, ``gram2`` (each ``(n, N1, N2)``),
-        ``tik`` ``(n, len(TIKHONOV_ALPHAS), N1, N2)`` (:func:`tikhonov_maps`),
-        ``K1`` ``(n, N1, N1)``, ``K2`` ``(n, N2, N2)``, ``S`` ``(n, N1, N2)`` (padded
-        compressed target data) and ``npts`` ``(n,)`` (``n1·n2``, to average the physics
-        term per data point).
+        float32 arrays: the channels of :func:`compute_inputs` with ``gram1``/``gram2``
+        repeated per sample (training batches mix layouts), ``K1`` ``(n, N1, N1)``, ``K2``
+        ``(n, N2, N2)``, ``S`` ``(n, N1, N2)`` (padded compressed target data) and ``npts``
+        ``(n,)`` (``n1·n2``, to average the physics term per data point).
 
     Examples
     --------
@@ -283,8 +368,8 @@ def compute_features(
     >>> X, Y, _ = make_training_set(k, 2, random_state=0)
     >>> S = X.reshape(2, *k.data_shape)
     >>> feats = compute_features(k, S / np.abs(S).max(axis=(1, 2), keepdims=True))
-    >>> feats["phys"].shape, feats["K1"].shape
-    ((2, 64, 64), (2, 64, 64))
+    >>> feats["phys"].shape, feats["gram1"].shape, feats["K1"].shape
+    ((2, 64, 64), (2, 64, 64), (2, 64, 64))
     """
     S = np.asarray(S, dtype=float)
     if S.ndim == 2:
@@ -299,32 +384,17 @@ def compute_features(
         St = project_data(kernel, np.asarray(S_target, dtype=float), rtol)
     else:
         St = Sp
-    tik = tikhonov_maps(K1p, K2p, Sp)
-    with torch.no_grad():
-        k1 = torch.from_numpy(K1p).float()
-        k2 = torch.from_numpy(K2p).float()
-        sp = torch.from_numpy(Sp).float()
-        F0 = torch.from_numpy(np.clip(tik[:, WARM_START_ALPHA], 0.0, None))
-        phys = fista_nnls(k1, k2, sp, n_iter, F0=F0).numpy()
-    bp = K1p.T @ Sp @ K2p
-    bp /= np.maximum(np.abs(bp).reshape(n, -1).max(axis=1), 1e-30)[:, None, None]
-    G1 = K1p.T @ K1p
-    G2 = K2p.T @ K2p
-    # Broadcast the Gram matrices as images: gram1 needs N2 columns, gram2 needs N1 rows.
-    g1 = _resize_square(G1 / np.abs(G1).max(), N1, N2)
-    g2 = _resize_square(G2 / np.abs(G2).max(), N1, N2)
+    feats = _inputs_from_projected(K1p, K2p, Sp, N1, N2, n_iter)
     f32 = np.float32
-    return {
-        "phys": phys.astype(f32),
-        "bp": bp.astype(f32),
-        "gram1": np.broadcast_to(g1.astype(f32), (n, N1, N2)).copy(),
-        "gram2": np.broadcast_to(g2.astype(f32), (n, N1, N2)).copy(),
-        "tik": tik.astype(f32),
-        "K1": np.broadcast_to(K1p.astype(f32), (n, N1, N1)).copy(),
-        "K2": np.broadcast_to(K2p.astype(f32), (n, N2, N2)).copy(),
-        "S": St.astype(f32),
-        "npts": np.full(n, float(S.shape[1] * S.shape[2]), dtype=f32),
-    }
+    for key in ("gram1", "gram2"):
+        feats[key] = np.broadcast_to(feats[key], (n, N1, N2)).copy()
+    feats.update(
+        K1=np.broadcast_to(K1p.astype(f32), (n, N1, N1)).copy(),
+        K2=np.broadcast_to(K2p.astype(f32), (n, N2, N2)).copy(),
+        S=St.astype(f32),
+        npts=np.full(n, float(S.shape[1] * S.shape[2]), dtype=f32),
+    )
+    return feats
 
 
 def _resize_square(G: np.ndarray, N1: int, N2: int) -> np.ndarray:
