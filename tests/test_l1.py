@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import cvxpy as cp
@@ -102,26 +101,16 @@ def test_inverter_on_cement_like_64(recwarn):
     _check_cement_peaks(res.map, sc.kernel)
 
 
-def test_real_cement_peaks():
-    os.environ.setdefault("LAPLACE_INV_DATA", "/work/shared/data")
-    datasets = pytest.importorskip("laplace_inv.datasets")
-    try:
-        ds = datasets.load_cement_t1t2()
-    except Exception as exc:  # data absent on this machine
-        pytest.skip(f"real cement data not available: {exc}")
+def test_real_cement_peaks(cement):
+    ds = cement
     res = L1Inverter(ds.kernel).invert(ds.data)
     assert res.info["status"] == "optimal"
     _check_cement_peaks(res.map, ds.kernel)
 
 
-def test_fista_agrees_on_real_cement_24():
+def test_fista_agrees_on_real_cement_24(cement):
     """Real cement data on a 24 × 24 grid over the same span (the 64 × 64 check is slow)."""
-    os.environ.setdefault("LAPLACE_INV_DATA", "/work/shared/data")
-    datasets = pytest.importorskip("laplace_inv.datasets")
-    try:
-        ds = datasets.load_cement_t1t2()
-    except Exception as exc:
-        pytest.skip(f"real cement data not available: {exc}")
+    ds = cement
     g1, g2 = ds.kernel.grid1, ds.kernel.grid2
     kernel = ds.kernel.with_grids(np.geomspace(g1[0], g1[-1], 24), np.geomspace(g2[0], g2[-1], 24))
     S = ds.data / np.abs(ds.data).max()
@@ -136,13 +125,8 @@ def test_fista_agrees_on_real_cement_24():
 
 
 @pytest.mark.slow
-def test_fista_agrees_on_real_cement_64():
-    os.environ.setdefault("LAPLACE_INV_DATA", "/work/shared/data")
-    datasets = pytest.importorskip("laplace_inv.datasets")
-    try:
-        ds = datasets.load_cement_t1t2()
-    except Exception as exc:
-        pytest.skip(f"real cement data not available: {exc}")
+def test_fista_agrees_on_real_cement_64(cement):
+    ds = cement
     S = ds.data / np.abs(ds.data).max()
     comp = ds.kernel.compress(RTOL)
     S_c = comp.project(S)

@@ -96,12 +96,8 @@ def test_clone_round_trip(scenario):
     assert twin.kernel == est.kernel
 
 
-def test_real_cement_global_tikhonov():
-    datasets = pytest.importorskip("laplace_inv.datasets")
-    try:
-        ds = datasets.load_cement_t1t2()
-    except OSError as exc:
-        pytest.skip(f"cement data not available: {exc}")
+def test_real_cement_global_tikhonov(cement):
+    ds = cement
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         res = TikhonovInverter(ds.kernel, penalty="global").invert(ds.data)

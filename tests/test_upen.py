@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +19,6 @@ from laplace_inv.classical.upen import (
 )
 from laplace_inv.kernels import Kernel2D, KernelAxis
 from laplace_inv.simulate import Peak, make_scenario
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -126,19 +122,6 @@ def test_zero_data_is_zero_map(small):
     est = TikhonovInverter(small.kernel)
     F = est.predict(np.zeros((1, *small.kernel.data_shape)))
     assert np.all(F == 0)
-
-
-@pytest.fixture
-def cement(monkeypatch):
-    if "LAPLACE_INV_DATA" not in os.environ and SHARED_DATA.is_dir():
-        monkeypatch.setenv("LAPLACE_INV_DATA", str(SHARED_DATA))
-    from laplace_inv.datasets import DatasetNotAvailableError, load_cement_t1t2
-
-    monkeypatch.setenv("LAPLACE_INV_OFFLINE", "1")
-    try:
-        return load_cement_t1t2()
-    except (DatasetNotAvailableError, OSError) as exc:  # pragma: no cover
-        pytest.skip(f"cement data not available: {exc}")
 
 
 def test_real_cement_peaks_match_mupen2d(cement):
