@@ -38,10 +38,12 @@ def l1_objective(
     >>> l1_objective(comp, comp.project(np.zeros((8, 10))), np.zeros((6, 6)), 0.01)
     0.0
     """
-    R = comp.forward(F) - S_c
-    return float(
-        0.5 * np.sum(R * R) + alpha * np.sum(np.abs(F)) + 0.5 * l2 * np.sum(F * F)
-    )
+    return _primal(comp.forward(F) - S_c, F, alpha, l2)
+
+
+def _primal(R: np.ndarray, F: np.ndarray, alpha: float, l2: float) -> float:
+    """The objective from the residual ``R = K̃1 F K̃2ᵀ − S̃`` (shared by the gap)."""
+    return float(0.5 * np.sum(R * R) + alpha * np.sum(np.abs(F)) + 0.5 * l2 * np.sum(F * F))
 
 
 def duality_gap(
@@ -70,7 +72,7 @@ def duality_gap(
     True
     """
     R = comp.forward(F) - S_c
-    primal = float(0.5 * np.sum(R * R) + alpha * np.sum(np.abs(F)) + 0.5 * l2 * np.sum(F * F))
+    primal = _primal(R, F, alpha, l2)
     g = comp.adjoint(R)
     if l2 > 0:
         Y = R
