@@ -438,7 +438,7 @@ class DLEMLRInverter(BaseInverter):
         if self.refine and int(self.refine_steps) > 0:
             K1p, K2p = padded_problem(kernel)
             k1, k2 = torch.from_numpy(K1p), torch.from_numpy(K2p)
-            Sp = torch.from_numpy(project_data(kernel, batch) / scales[:, None, None])
+            Sp = torch.from_numpy(project_data(kernel, batch, scales=scales))
             before = _residual_norms(maps, k1, k2, Sp)
             maps = fista_nnls(k1, k2, Sp, int(self.refine_steps), F0=maps, momentum=False)
             after = _residual_norms(maps, k1, k2, Sp)

@@ -97,7 +97,8 @@ def padded_problem(kernel: Kernel2D, rtol: float = 1e-8) -> tuple[np.ndarray, np
     return K1p, K2p
 
 
-def project_data(kernel: Kernel2D, S: np.ndarray, rtol: float = 1e-8) -> np.ndarray:
+def project_data(kernel: Kernel2D, S: np.ndarray, rtol: float = 1e-8,
+                 scales: np.ndarray | None = None) -> np.ndarray:
     """Compressed data ``U1ᵀ S U2`` zero-padded to ``(n, N1, N2)``.
 
     Parameters
@@ -108,17 +109,23 @@ def project_data(kernel: Kernel2D, S: np.ndarray, rtol: float = 1e-8) -> np.ndar
         Decays.
     rtol : float
         Compression tolerance.
+    scales : numpy.ndarray, shape (n,), optional
+        Per-sample factors to divide by, applied to the (small) projected data rather than to
+        ``S``: the result equals ``project_data(kernel, S / scales)``.
     """
     comp = kernel.compress(rtol)
     N1, N2 = kernel.map_shape
     S = np.asarray(S, dtype=float)
-    n, n1, n2 = S.shape
-    # U1ᵀ S U2 as two large products (faster than a batched matmul of small matrices).
-    Z = (S.reshape(n * n1, n2) @ comp.U2).reshape(n, n1, -1).transpose(1, 0, 2).reshape(n1, -1)
-    Sc = (comp.U1.T @ Z).reshape(comp.U1.shape[1], n, -1).transpose(1, 0, 2)
-    r1, r2 = min(Sc.shape[-2], N1), min(Sc.shape[-1], N2)
+    # In torch, so that inference runs on one thread pool (numpy's BLAS threads competing
+    # with torch's slow a 2-core machine down by half).
+    with torch.no_grad():
+        Sc = sandwich(torch.from_numpy(comp.U1.T), torch.from_numpy(S),
+                      torch.from_numpy(comp.U2.T))
+        if scales is not None:
+            Sc = Sc / torch.from_numpy(np.asarray(scales, dtype=float))[:, None, None]
+    r1, r2 = min(Sc.shape[1], N1), min(Sc.shape[2], N2)
     out = np.zeros((Sc.shape[0], N1, N2))
-    out[:, :r1, :r2] = Sc[:, :r1, :r2]
+    out[:, :r1, :r2] = Sc[:, :r1, :r2].numpy()
     return out
 
 
@@ -283,24 +290,14 @@ def compute_inputs(
     S = np.asarray(S, dtype=float)
     if S.ndim == 2:
         S = S[None]
-    N1, N2 = kernel.map_shape
     K1p, K2p = padded_problem(kernel, rtol)
-    comp = kernel.compress(rtol)
-    # U1ᵀ S U2 in torch, so that inference runs on one thread pool (numpy's BLAS threads
-    # competing with torch's slow a 2-core machine down by half).
-    with torch.no_grad():
-        Sc = sandwich(torch.from_numpy(comp.U1.T), torch.from_numpy(S), torch.from_numpy(comp.U2.T))
-    if scales is not None:
-        Sc = Sc / torch.from_numpy(np.asarray(scales, dtype=float))[:, None, None]
-    r1, r2 = min(Sc.shape[1], N1), min(Sc.shape[2], N2)
-    Sp = np.zeros((S.shape[0], N1, N2))
-    Sp[:, :r1, :r2] = Sc[:, :r1, :r2].numpy()
-    return _inputs_from_projected(K1p, K2p, Sp, N1, N2, n_iter)
+    Sp = project_data(kernel, S, rtol, scales)
+    return _inputs_from_projected(K1p, K2p, Sp, n_iter)
 
 
-def _inputs_from_projected(K1p: np.ndarray, K2p: np.ndarray, Sp: np.ndarray, N1: int,
-                           N2: int, n_iter: int) -> dict[str, np.ndarray]:
-    n = Sp.shape[0]
+def _inputs_from_projected(K1p: np.ndarray, K2p: np.ndarray, Sp: np.ndarray, n_iter: int
+                           ) -> dict[str, np.ndarray]:
+    n, N1, N2 = Sp.shape
     tik = tikhonov_maps(K1p, K2p, Sp)
     with torch.no_grad():
         k1 = torch.from_numpy(K1p).float()
@@ -384,7 +381,7 @@ def compute_features(
         St = project_data(kernel, np.asarray(S_target, dtype=float), rtol)
     else:
         St = Sp
-    feats = _inputs_from_projected(K1p, K2p, Sp, N1, N2, n_iter)
+    feats = _inputs_from_projected(K1p, K2p, Sp, n_iter)
     f32 = np.float32
     for key in ("gram1", "gram2"):
         feats[key] = np.broadcast_to(feats[key], (n, N1, N2)).copy()
