@@ -125,7 +125,9 @@ class BaseInverter(TransformerMixin, BaseEstimator):
 
     Subclasses store their constructor parameters untouched, and implement
     ``_invert_normalised(S) -> (F, info)`` for one dataset scaled to ``max|S| = 1``.
-    Batched models may override ``_invert_batch_normalised`` instead.
+    Batched models may override ``_invert_batch_normalised`` instead, or
+    ``_invert_batch_scaled(batch, scales)`` to fold the per-sample scaling into a first step
+    that is linear in the data (DLEMLR does, to avoid copying the batch).
 
     ``predict`` accepts ``(n_samples, n1*n2)`` or ``(n_samples, n1, n2)`` and returns
     ``(n_samples, N1*N2)`` (C order). ``transform`` equals ``predict``.

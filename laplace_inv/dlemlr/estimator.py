@@ -408,9 +408,6 @@ class DLEMLRInverter(BaseInverter):
 
     # ------------------------------------------------------------------------------
     # inference
-    def _invert_batch_normalised(self, batch: np.ndarray) -> tuple[np.ndarray, list[dict]]:
-        return self._invert_batch_scaled(batch, np.ones(len(batch)))
-
     def _invert_batch_scaled(self, batch: np.ndarray, scales: np.ndarray
                              ) -> tuple[np.ndarray, list[dict]]:
         kernel = self._check_kernel()

@@ -14,7 +14,7 @@ Examples
 Reproduce the shipped universal model (about 2 min of simulation and 100 min of training on
 2 CPU cores, about 12 GB of memory)::
 
-    laplace-inv train --family all --n-train 40000 --n-test 1024 --epochs 200 \
+    laplace-inv train --family all --n-train 40000 --n-test 1024 --epochs 200 \\
         --time-limit 6200 --lr 1.5e-3 --warmup-steps 300 --seed 0
 
 The learning rate anneals over the time limit, so a slower or faster machine runs fewer or
@@ -76,16 +76,13 @@ def random_axis(kind: str, rng: np.random.Generator, direct: bool, n_grid: int =
     return KernelAxis(kind, np.geomspace(tmin, tmin * 10**span, n), n_grid=n_grid)
 
 
-#: Pseudo-family of the universal model: every chunk draws one of :data:`FAMILIES`.
-ALL_FAMILIES = UNIVERSAL
-
-
 def random_layout(family: str, rng: np.random.Generator, n_grid: int = 64) -> Kernel2D:
     """A random acquisition layout of an experiment family (see :func:`random_axis`).
 
-    ``family="all"`` first draws the family uniformly from :data:`FAMILIES`.
+    ``family="all"`` (:data:`~laplace_inv.dlemlr.estimator.UNIVERSAL`, the universal model)
+    first draws the family uniformly from :data:`FAMILIES`.
     """
-    if family == ALL_FAMILIES:
+    if family == UNIVERSAL:
         family = sorted(FAMILIES)[int(rng.integers(len(FAMILIES)))]
     k1, k2 = FAMILIES[family]
     return Kernel2D(random_axis(k1, rng, False, n_grid), random_axis(k2, rng, True, n_grid))
@@ -123,9 +120,7 @@ def simulate_features(
                                  physics_target, n_grid)
         for i, m in enumerate(sizes)
     )
-    parts = Parallel(n_jobs=n_jobs)(jobs) if n_jobs != 1 else [
-        fn(*args, **kw) for fn, args, kw in jobs
-    ]
+    parts = Parallel(n_jobs=n_jobs)(jobs)
     out = {k: np.concatenate([f[k] for f, _ in parts]) for k in parts[0][0]}
     return out, np.concatenate([y for _, y in parts])
 
@@ -181,7 +176,7 @@ def train_main(argv: list[str] | None = None) -> int:
         prog="laplace-inv train",
         description="Train a DLEMLR model for one experiment family on simulated data.",
     )
-    p.add_argument("--family", default=ALL_FAMILIES, choices=[ALL_FAMILIES, *sorted(FAMILIES)],
+    p.add_argument("--family", default=UNIVERSAL, choices=[UNIVERSAL, *sorted(FAMILIES)],
                    help="experiment family, or 'all' for one universal model (default)")
     p.add_argument("--n-train", type=int, default=8000, help="training pairs")
     p.add_argument("--n-test", type=int, default=512, help="held-out pairs (other seed)")
@@ -221,7 +216,7 @@ def train_main(argv: list[str] | None = None) -> int:
     t_sim = time.perf_counter() - t0
     if args.verbose:
         print(f"simulated {args.n_train} pairs in {t_sim:.0f} s", flush=True)
-    reference = cement_kernel() if args.family in ("T1_IR-T2", ALL_FAMILIES) else random_layout(
+    reference = cement_kernel() if args.family in ("T1_IR-T2", UNIVERSAL) else random_layout(
         args.family, np.random.default_rng(args.seed)
     )
     est = DLEMLRInverter(
@@ -252,7 +247,7 @@ def train_main(argv: list[str] | None = None) -> int:
     est.save(wfile)
     record = {
         "family": args.family,
-        "families": (sorted(FAMILIES) if args.family == ALL_FAMILIES else [args.family]),
+        "families": (sorted(FAMILIES) if args.family == UNIVERSAL else [args.family]),
         "config": est._config(),
         "n_parameters": int(sum(p.numel() for p in est.net_.module_.parameters())),
         "training": {
