@@ -303,6 +303,21 @@ def test_save_load_round_trip(tmp_path, tiny_kernel, tiny_data, tiny_fitted):
         DLEMLRInverter.load(path, wrong)
 
 
+def test_fine_tuning_starts_from_the_given_weights(tmp_path, tiny_kernel, tiny_data,
+                                                   tiny_fitted):
+    X, Y, Xv, _ = tiny_data
+    path = tiny_fitted.save(tmp_path / "m.safetensors")
+    # A learning rate of zero keeps the loaded weights: same maps as the saved model.
+    tuned = DLEMLRInverter(kernel=tiny_kernel, max_epochs=1, lr=0.0, batch_size=40,
+                           init_weights=path, random_state=0, **TINY).fit(X[:80], Y[:80])
+    np.testing.assert_allclose(tuned.predict(Xv[:4]), tiny_fitted.predict(Xv[:4]),
+                               rtol=1e-6, atol=1e-9)
+    other = {**TINY, "dim": 8}
+    with pytest.raises(ValueError, match=r"init_weights .* architecture"):
+        DLEMLRInverter(kernel=tiny_kernel, max_epochs=1, init_weights=path,
+                       **other).fit(X[:80], Y[:80])
+
+
 def test_refine_lowers_residual(tiny_kernel, tiny_data, tiny_fitted, tmp_path):
     _, _, Xv, _ = tiny_data
     path = tiny_fitted.save(tmp_path / "m.safetensors")

@@ -73,6 +73,30 @@ def test_prior_respects_separation_and_t1_ge_t2():
         assert np.isclose(sum(p.weight for p in peaks), 1.0)
 
 
+def test_clustered_prior_draws_close_pairs():
+    from laplace_inv.simulate import sample_peaks
+
+    k = cement_kernel(n_grid=32)
+    prior = PeakPrior(n_peaks=(2, 2), min_separation=0.15, cluster=1.0, cluster_radius=0.4)
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        c = np.array([p.center for p in sample_peaks(prior, k, rng)])
+        assert 0.15 - 1e-12 <= np.linalg.norm(c[0] - c[1]) <= 0.4 + 1e-12
+    uniform = PeakPrior(n_peaks=(2, 2), min_separation=0.15)
+    far = [np.linalg.norm(np.subtract(*[p.center for p in sample_peaks(uniform, k, rng)]))
+           for _ in range(30)]
+    assert np.median(far) > 0.4  # uniform placement rarely makes close pairs
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(cluster=1.5), "cluster must be a probability"),
+    (dict(cluster=0.5, cluster_radius=0.1, min_separation=0.2), "cluster_radius"),
+])
+def test_clustered_prior_rejects_bad_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        PeakPrior(**kwargs)
+
+
 def test_scenarios():
     cement = cement_like()
     assert cement.data.shape == (48, 1000) and len(cement.peaks) == 2

@@ -202,6 +202,11 @@ class DLEMLRInverter(BaseInverter):
         and leaves the ill-determined ones, so peaks the data pin down stay put.
     refine_steps : int
         Number of refinement steps.
+    init_weights : str, Path or None
+        A weights file (:meth:`save`) to start training from instead of a random
+        initialisation: fine-tuning, e.g. on data from another prior. Its architecture
+        (``dim``, ``depth``, ``heads``, ``patch``, ``mlp_ratio``, ``n_iter_phys``, grid) must
+        equal this estimator's.
     random_state : int or None
         Seed for weights initialisation, batching and the validation split.
     verbose : int
@@ -239,6 +244,7 @@ class DLEMLRInverter(BaseInverter):
         device: str = "cpu",
         refine: bool = False,
         refine_steps: int = 50,
+        init_weights: str | Path | None = None,
         random_state: int | None = None,
         verbose: int = 0,
     ) -> None:
@@ -263,6 +269,7 @@ class DLEMLRInverter(BaseInverter):
         self.device = device
         self.refine = refine
         self.refine_steps = refine_steps
+        self.init_weights = init_weights
         self.random_state = random_state
         self.verbose = verbose
 
@@ -395,7 +402,13 @@ class DLEMLRInverter(BaseInverter):
             n_fit = int(len(Yn) * (1.0 - float(self.valid_fraction or 0.0)))
             net = self._build_net(kernel.map_shape, train_dir if self.valid_fraction else None,
                                   n_train=n_fit)
-            net.fit(feats, Yn)
+            if self.init_weights is None:
+                net.fit(feats, Yn)
+            else:
+                net.initialize()
+                self._check_init_config(_read_config(self.init_weights), kernel)
+                _load_state(net, self.init_weights)
+                net.partial_fit(feats, Yn)  # unlike fit, keeps the loaded weights
         finally:
             shutil.rmtree(train_dir, ignore_errors=True)
         self.net_ = net
@@ -405,6 +418,14 @@ class DLEMLRInverter(BaseInverter):
             for row in net.history
         ]
         return self
+
+    def _check_init_config(self, cfg: dict, kernel: Kernel2D) -> None:
+        mine = {name: int(getattr(self, name)) for name in _ARCH_PARAMS}
+        mine["grid"] = list(kernel.map_shape)
+        theirs = {k: cfg.get(k) for k in mine}
+        if theirs != mine:
+            raise ValueError(f"init_weights {self.init_weights} has architecture {theirs}, "
+                             f"but this estimator has {mine}")
 
     # ------------------------------------------------------------------------------
     # inference
@@ -489,21 +510,7 @@ class DLEMLRInverter(BaseInverter):
         **params
             Other constructor parameters (``refine``, ``device``, ...).
         """
-        from safetensors import safe_open
-
-        try:
-            with safe_open(str(path), framework="pt") as fh:
-                meta = fh.metadata() or {}
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # safetensors raises its own error type for damaged files
-            raise ValueError(
-                f"{path} is not a readable safetensors weights file (truncated or corrupt?): "
-                f"{exc}"
-            ) from None
-        if "config" not in meta:
-            raise ValueError(f"{path} has no DLEMLR config in its metadata")
-        cfg = json.loads(meta["config"])
+        cfg = _read_config(path)
         grid = tuple(cfg.pop("grid"))
         if not isinstance(kernel, Kernel2D):
             raise TypeError(f"kernel must be a Kernel2D, got {type(kernel).__name__}")
@@ -517,15 +524,7 @@ class DLEMLRInverter(BaseInverter):
         est = cls(kernel=kernel, **{**cfg, **params})
         net = est._build_net(grid)
         net.initialize()
-        try:
-            state = load_file(str(path))
-            net.module_.load_state_dict(state)
-        except (RuntimeError, KeyError) as exc:
-            raise ValueError(
-                f"{path}: the weights do not fit the network described by their config: {exc}"
-            ) from None
-        except Exception as exc:
-            raise ValueError(f"{path}: cannot read the weights (corrupt?): {exc}") from None
+        _load_state(net, path)
         net.module_.eval()
         est.net_ = net
         est.n_features_in_ = kernel.data_shape[0] * kernel.data_shape[1]
@@ -591,6 +590,36 @@ class DLEMLRInverter(BaseInverter):
         if status.upper().startswith("UNDER-TRAINED"):
             warnings.warn(f"pretrained DLEMLR {family}: {status}", UserWarning, stacklevel=2)
         return cls.load(wfile, kernel, **params)
+
+
+def _read_config(path: str | Path) -> dict:
+    """The DLEMLR config stored in a weights file's metadata."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # safetensors raises its own error type for damaged files
+        raise ValueError(
+            f"{path} is not a readable safetensors weights file (truncated or corrupt?): {exc}"
+        ) from None
+    if "config" not in meta:
+        raise ValueError(f"{path} has no DLEMLR config in its metadata")
+    return json.loads(meta["config"])
+
+
+def _load_state(net: DLEMLRNeuralNet, path: str | Path) -> None:
+    """Load a weights file into an initialised net's module."""
+    try:
+        net.module_.load_state_dict(load_file(str(path)))
+    except (RuntimeError, KeyError) as exc:
+        raise ValueError(
+            f"{path}: the weights do not fit the network described by their config: {exc}"
+        ) from None
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot read the weights (corrupt?): {exc}") from None
 
 
 def _residual_norms(maps: torch.Tensor, K1: torch.Tensor, K2: torch.Tensor,

@@ -142,6 +142,20 @@ def _simulate_chunk(family: str, m: int, seed: tuple[int, int], prior: PeakPrior
     return feats, Yn.astype(np.float32)
 
 
+def _init_record(path: str | None) -> dict | None:
+    """Where fine-tuning starts: the file's SHA-256 and its JSON record, if any."""
+    if path is None:
+        return None
+    wfile = Path(path)
+    if not wfile.is_file():
+        raise FileNotFoundError(f"--init {path}: no such weights file")
+    record: dict = {"weights": wfile.name, "sha256": sha256_file(wfile)}
+    jfile = wfile.with_suffix(".json")
+    if jfile.is_file():
+        record["record"] = json.loads(jfile.read_text())
+    return record
+
+
 def _map_errors(est: DLEMLRInverter, feats: dict, Y: np.ndarray) -> dict[str, float]:
     """Relative L2 map error of the network and of its physics channel alone."""
     module = est.net_.module_
@@ -198,6 +212,13 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--physics-target", default="clean", choices=("clean", "noisy"))
     p.add_argument("--snr-min", type=float, default=30.0)
     p.add_argument("--snr-max", type=float, default=3000.0)
+    p.add_argument("--cluster", type=float, default=0.0,
+                   help="probability that a peak is placed next to an earlier one "
+                        "(PeakPrior.cluster: close pairs for resolution)")
+    p.add_argument("--cluster-radius", type=float, default=0.6,
+                   help="largest distance of a clustered peak, decades")
+    p.add_argument("--init", default=None,
+                   help="weights file to fine-tune from (its JSON record is kept in the new one)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--sim-jobs", type=int, default=2, help="processes for the simulation")
@@ -207,10 +228,13 @@ def train_main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     torch.set_num_threads(args.threads)
+    init_record = _init_record(args.init)
+    prior = dataclasses.replace(TRAIN_PRIOR, cluster=args.cluster,
+                                cluster_radius=args.cluster_radius)
     t0 = time.perf_counter()
     snr = (args.snr_min, args.snr_max)
     feats, Y = simulate_features(
-        args.family, args.n_train, args.seed, chunk=args.chunk, snr=snr,
+        args.family, args.n_train, args.seed, chunk=args.chunk, snr=snr, prior=prior,
         physics_target=args.physics_target, n_iter=args.n_iter_phys, n_jobs=args.sim_jobs,
     )
     t_sim = time.perf_counter() - t0
@@ -225,7 +249,7 @@ def train_main(argv: list[str] | None = None) -> int:
         heads=args.heads, patch=args.patch, mlp_ratio=args.mlp_ratio,
         n_iter_phys=args.n_iter_phys, max_epochs=args.epochs, lr=args.lr,
         batch_size=args.batch_size, warmup_steps=args.warmup_steps,
-        time_limit=args.time_limit, device=args.device,
+        time_limit=args.time_limit, device=args.device, init_weights=args.init,
         random_state=args.seed, verbose=args.verbose,
     )
     t1 = time.perf_counter()
@@ -233,7 +257,7 @@ def train_main(argv: list[str] | None = None) -> int:
     t_train = time.perf_counter() - t1
     del feats, Y
     test_feats, test_Y = simulate_features(
-        args.family, args.n_test, args.seed + 10_000, chunk=args.chunk, snr=snr,
+        args.family, args.n_test, args.seed + 10_000, chunk=args.chunk, snr=snr, prior=prior,
         physics_target=args.physics_target, n_iter=args.n_iter_phys, n_jobs=args.sim_jobs,
     )
     metrics = _map_errors(est, test_feats, test_Y)
@@ -254,7 +278,7 @@ def train_main(argv: list[str] | None = None) -> int:
             "n_train": args.n_train,
             "pairs_per_layout": args.chunk,
             "layouts": "random per chunk: laplace_inv.dlemlr.train.random_layout",
-            "prior": dataclasses.asdict(TRAIN_PRIOR),
+            "prior": dataclasses.asdict(prior),
             "snr": list(snr),
             "noise": "additive white Gaussian, sigma = max|S|/SNR",
             "oversample": 2,
@@ -273,6 +297,7 @@ def train_main(argv: list[str] | None = None) -> int:
             "training_s": round(t_train, 1),
             "device": args.device,
             "history": est.history_,
+            "init": init_record,
         },
         "validation": {"n_test": args.n_test, "test_seed": args.seed + 10_000, **metrics},
         "command": "laplace-inv train " + " ".join(sys.argv[1:] if argv is None else argv),
