@@ -32,6 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from laplace_inv.dlemlr.dataset import FeatureSet
 from laplace_inv.dlemlr.estimator import DLEMLRInverter
 from laplace_inv.dlemlr.loss import physics_residual
 from laplace_inv.dlemlr.train import random_layout, simulate_features
@@ -47,15 +48,16 @@ SETTINGS = (
 )
 
 
-def score(est: DLEMLRInverter, feats: dict, Y: np.ndarray, family: str, seed: int,
+def score(est: DLEMLRInverter, data: FeatureSet, family: str, seed: int,
           chunk: int) -> dict[str, float]:
     """Held-out map error, in-range residual and peak errors of a trained estimator.
 
-    ``feats`` must carry the noisy data as physics target (``physics_target="noisy"``).
+    ``data`` must carry the noisy data as physics target (``physics_target="noisy"``).
     """
     module = est.net_.module_.eval()
+    Y = data.maps
     with torch.no_grad():
-        tensors = {k: torch.from_numpy(v) for k, v in feats.items()}
+        tensors = data.batch()
         pred = module(**tensors)
         res = physics_residual(pred, tensors["K1"], tensors["K2"], tensors["S"])
         rel_res = (res.flatten(1).norm(dim=1)
@@ -93,13 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
 
     t0 = time.perf_counter()
-    feats, Y = simulate_features(args.family, args.n_train, args.seed, chunk=args.chunk,
-                                 n_jobs=args.threads)
+    data = simulate_features(args.family, args.n_train, args.seed, chunk=args.chunk,
+                             n_jobs=args.threads)
     test_seed = args.seed + 20_000
     # Held-out physics target: the noisy data (what a user can check on a measurement).
-    test_feats, test_Y = simulate_features(args.family, args.n_test, test_seed,
-                                           chunk=args.chunk, physics_target="noisy",
-                                           n_jobs=args.threads)
+    test_data = simulate_features(args.family, args.n_test, test_seed, chunk=args.chunk,
+                                  physics_target="noisy", n_jobs=args.threads)
     print(f"# simulated {args.n_train} + {args.n_test} pairs in "
           f"{time.perf_counter() - t0:.0f} s", flush=True)
 
@@ -112,9 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                              max_epochs=args.epochs, lr=1.5e-3, warmup_steps=100,
                              random_state=args.seed)
         t1 = time.perf_counter()
-        est.fit(feats, Y)
+        est.fit(data)
         t_train = time.perf_counter() - t1
-        sc = score(est, test_feats, test_Y, args.family, test_seed, args.chunk)
+        sc = score(est, test_data, args.family, test_seed, args.chunk)
         row = (label, f"{w_data:g}", f"{w_phys:g}", f"{sc['map_error']:.3f}",
                f"{sc['residual']:.4f}", f"{sc['position_error']:.3f}",
                f"{sc['fraction_error']:.3f}", f"{t_train:.0f}")

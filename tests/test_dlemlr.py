@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from laplace_inv.dlemlr.admm import SpectralOperator, nonneg_tikhonov_admm
+from laplace_inv.dlemlr.dataset import FeatureSet, make_feature_set
 from laplace_inv.dlemlr.estimator import (
+    INPUT_VERSION,
     WEIGHTS_DIR,
     DLEMLRInverter,
     DLEMLRNeuralNet,
@@ -16,14 +19,13 @@ from laplace_inv.dlemlr.estimator import (
     sha256_file,
 )
 from laplace_inv.dlemlr.features import (
-    CHANNELS,
-    TIKHONOV_ALPHAS,
-    compute_features,
+    NNT_SCALES,
+    NOISE_FLOOR,
     compute_inputs,
     fista_nnls,
     padded_problem,
     project_data,
-    tikhonov_maps,
+    project_with_noise,
 )
 from laplace_inv.dlemlr.loss import dual_loss
 from laplace_inv.dlemlr.network import (
@@ -92,19 +94,25 @@ def test_tokenizer_shared_kernel_channels_equal_repeated_ones():
 def test_encoder_and_projector_shapes():
     enc = TransformerEncoder(64, depth=2, heads=4, mlp_dim=128)
     assert enc(torch.randn(2, 16, 64)).shape == (2, 16, 64)
-    proj = Projector(64, (16, 32), 4)
-    m = proj(torch.randn(2, 32, 64), base=-torch.ones(2, 16, 32))
+    proj = Projector(64, (16, 32), 4, n_candidates=2)
+    with torch.no_grad():
+        proj.linear.weight.normal_()
+    m = proj(torch.randn(2, 32, 64), -torch.rand(2, 2, 16, 32))
     assert m.shape == (2, 16, 32)
     assert bool((m >= 0).all())
+    with pytest.raises(ValueError, match="2 candidate maps"):
+        proj(torch.randn(2, 32, 64), torch.rand(2, 3, 16, 32))
 
 
 def test_full_network_shape_and_size():
     net = DLEMLRNet()
     z = torch.rand(2, 64, 64)
-    assert net(phys=z, bp=z, gram1=z, gram2=z).shape == (2, 64, 64)
+    nnt = torch.rand(2, len(NNT_SCALES), 64, 64)
+    inputs = dict(nnt=nnt, bp=z, scalars=torch.zeros(2, 2), gram1=z, gram2=z)
+    assert net(**inputs).shape == (2, 64, 64)
     assert n_parameters(net) < 3_000_000
-    # Zero-initialised projector: the untrained network returns the physics channel.
-    assert torch.allclose(net(phys=z, bp=z, gram1=z, gram2=z), z, atol=1e-6)
+    # Zero-initialised projector: the untrained network returns the channels' mean.
+    assert torch.allclose(net(**inputs), nnt.mean(dim=1), atol=1e-6)
 
 
 # --------------------------------------------------------------------------------------
@@ -146,35 +154,56 @@ def test_relative_dual_loss_equals_formula():
     assert float(got) == pytest.approx(0.4 * want_d + want_p, rel=1e-5)
 
 
-def test_tikhonov_channels_match_direct_solution(tiny_kernel):
-    rng = np.random.default_rng(3)
-    S = rng.random((2, *tiny_kernel.data_shape))
+def test_admm_converges_to_the_nonnegative_tikhonov_solution(tiny_kernel):
+    from scipy.optimize import nnls
+
+    X, _, _ = make_training_set(tiny_kernel, 2, prior=TINY_PRIOR, snr=300, random_state=3)
+    S = X.reshape(2, *tiny_kernel.data_shape)
+    S = S / np.abs(S).max(axis=(1, 2), keepdims=True)
     K1p, K2p = padded_problem(tiny_kernel)
     Sp = project_data(tiny_kernel, S)
-    tik = tikhonov_maps(K1p, K2p, Sp)
-    assert tik.shape == (2, len(TIKHONOV_ALPHAS), *tiny_kernel.map_shape)
-    # Direct solution of (KᵀK + αI) f = Kᵀ s with K = K2p ⊗ K1p (column-major vec).
-    K = np.kron(K2p, K1p)
-    smax2 = np.linalg.norm(K1p, 2) ** 2 * np.linalg.norm(K2p, 2) ** 2
-    for j, a in enumerate(TIKHONOV_ALPHAS):
-        for b in range(2):
-            s = Sp[b].reshape(-1, order="F")
-            f = np.linalg.solve(K.T @ K + a * smax2 * np.eye(K.shape[1]), K.T @ s)
-            want = f.reshape(tiny_kernel.map_shape, order="F")
-            assert np.allclose(tik[b, j], want, atol=1e-4 * np.abs(want).max())
+    op = SpectralOperator.from_padded(K1p, K2p, torch.float64)
+    alpha = np.array([1e-3, 1e-2])
+    rho = torch.full((10_000,), 300.0, dtype=torch.float64)
+    Z = nonneg_tikhonov_admm(op, torch.from_numpy(Sp), torch.from_numpy(alpha), rho).numpy()
+    # Direct solution: NNLS on [K; √α I] f = [s; 0] with K = K1p ⊗ K2p (C-order vec).
+    K = np.kron(K1p, K2p)
+    n = K.shape[1]
+    for b in range(2):
+        A = np.vstack([K, np.sqrt(alpha[b]) * np.eye(n)])
+        rhs = np.concatenate([Sp[b].ravel(), np.zeros(n)])
+        want = nnls(A, rhs, maxiter=50 * n)[0]
+        assert Z[b].min() >= 0
+        got_obj = np.sum((A @ Z[b].ravel() - rhs) ** 2)
+        want_obj = np.sum((A @ want - rhs) ** 2)
+        assert got_obj == pytest.approx(want_obj, rel=1e-6)
+        np.testing.assert_allclose(Z[b].ravel(), want, atol=1e-4 * np.abs(want).max())
+
+
+def test_noise_estimate_from_the_out_of_range_data():
+    k = cement_kernel()
+    X, _, sigma = make_training_set(k, 4, snr=(30.0, 3000.0), random_state=7)
+    S = X.reshape(4, *k.data_shape)
+    scales = np.abs(S).reshape(4, -1).max(axis=1)
+    _, est = project_with_noise(k, S, scales=scales)
+    np.testing.assert_allclose(est, sigma / scales, rtol=0.03)
+    # Noise-free data: the floor keeps the Tikhonov weights positive.
+    clean = k.forward(np.ones(k.map_shape))[None]
+    _, est0 = project_with_noise(k, clean / np.abs(clean).max())
+    assert est0[0] == NOISE_FLOOR
 
 
 def test_physics_term_equals_full_in_range_residual(tiny_kernel):
     rng = np.random.default_rng(0)
     F = rng.random((2, *tiny_kernel.map_shape))
     S = rng.random((2, *tiny_kernel.data_shape))
-    feats = compute_features(tiny_kernel, S, n_iter=0)
+    data = make_feature_set(tiny_kernel, S, F.reshape(2, -1), physics_target="noisy", n_iter=1)
+    feats = data.batch()
     comp = tiny_kernel.compress()
     full = tiny_kernel.forward(F) - comp.U1 @ comp.U1.T @ S @ comp.U2 @ comp.U2.T
     want = np.mean(np.sum(full**2, axis=(1, 2)) / S[0].size)
     got = dual_loss(torch.from_numpy(F).float(), torch.from_numpy(F).float(),
-                    torch.from_numpy(feats["K1"]), torch.from_numpy(feats["K2"]),
-                    torch.from_numpy(feats["S"]), torch.from_numpy(feats["npts"]),
+                    feats["K1"], feats["K2"], feats["S"], feats["npts"],
                     w_data=0.0, w_phys=1.0, scale=1.0, relative=False)
     assert float(got) == pytest.approx(want, rel=1e-4)
 
@@ -185,10 +214,14 @@ def test_neuralnet_get_loss_adds_physics_term(tiny_kernel):
                           w_data=0.0, w_phys=1.0).initialize()
     rng = np.random.default_rng(0)
     S = rng.random((2, *tiny_kernel.data_shape))
-    feats = {k: torch.from_numpy(v) for k, v in compute_features(tiny_kernel, S).items()}
-    f = torch.rand(2, 16, 16)
-    loss = net.get_loss(f, f.reshape(2, -1), X=feats)
-    assert float(loss) > 0  # only the physics term is weighted
+    F = torch.from_numpy(rng.random((2, 16, 16))).float()
+    clean = make_feature_set(tiny_kernel, S, F.reshape(2, -1).numpy(), n_iter=2)
+    noisy = make_feature_set(tiny_kernel, S, F.reshape(2, -1).numpy(), physics_target="noisy",
+                             n_iter=2)
+    # The clean target is the decay of the true map: zero physics loss at the truth.
+    assert float(net.get_loss(F, F.reshape(2, -1), X=clean.batch())) < 1e-10
+    # The noisy target is the data: only the physics term is weighted, and it is positive.
+    assert float(net.get_loss(F, F.reshape(2, -1), X=noisy.batch())) > 0.01
 
 
 # --------------------------------------------------------------------------------------
@@ -201,11 +234,27 @@ def test_features_independent_of_layout():
     shapes = []
     for k in (k_a, k_b):
         S = rng.standard_normal((2, *k.data_shape))
-        feats = compute_features(k, S / np.abs(S).max(), n_iter=5)
-        shapes.append({name: v.shape for name, v in feats.items()})
+        feats, _ = make_feature_set(k, S / np.abs(S).max(), np.ones((2, 64 * 64)), n_iter=5)[1]
+        shapes.append({name: np.shape(v) for name, v in feats.items()})
         assert all(np.isfinite(v).all() for v in feats.values())
     assert shapes[0] == shapes[1]
-    assert shapes[0]["phys"] == (2, 64, 64)
+    assert shapes[0]["nnt"] == (len(NNT_SCALES), 64, 64)
+
+
+def test_feature_sets_concatenate_with_their_layouts(tiny_kernel):
+    other = Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 12), n_grid=16),
+                     KernelAxis("T2", np.arange(1, 31) * 2e-3, n_grid=16))
+    parts = []
+    for k, seed in ((tiny_kernel, 1), (other, 2)):
+        X, Y, _ = make_training_set(k, 3, prior=TINY_PRIOR, random_state=seed)
+        S = X.reshape(3, *k.data_shape)
+        parts.append(make_feature_set(k, S / np.abs(S).max(), Y, n_iter=2))
+    both = FeatureSet.concat(parts)
+    assert len(both) == 6
+    np.testing.assert_array_equal(both[4][0]["K1"], parts[1][1][0]["K1"])
+    np.testing.assert_array_equal(both.batch([0, 5])["K2"][1], parts[1].layouts["K2"][0])
+    with pytest.raises(ValueError, match="layout"):
+        FeatureSet(parts[0].samples, parts[0].layouts, np.array([0, 0, 1]), parts[0].maps)
 
 
 def test_inputs_fold_the_scaling_into_the_projection(tiny_kernel):
@@ -214,19 +263,20 @@ def test_inputs_fold_the_scaling_into_the_projection(tiny_kernel):
     scales = np.abs(S).reshape(3, -1).max(axis=1)
     folded = compute_inputs(tiny_kernel, S, scales=scales, n_iter=5)
     direct = compute_inputs(tiny_kernel, S / scales[:, None, None], n_iter=5)
-    for key in ("phys", "bp", "tik", "gram1", "gram2"):
+    for key in ("nnt", "bp", "scalars", "gram1", "gram2", "sigma"):
         np.testing.assert_allclose(folded[key], direct[key], rtol=1e-4, atol=1e-6)
     # The training features share the inference channels.
-    train = compute_features(tiny_kernel, S / scales[:, None, None], n_iter=5)
-    np.testing.assert_allclose(train["phys"], direct["phys"], rtol=1e-4, atol=1e-6)
-    np.testing.assert_array_equal(train["gram1"][1], direct["gram1"][0])
+    train = make_feature_set(tiny_kernel, S / scales[:, None, None], np.ones((3, 256)),
+                             n_iter=5)
+    np.testing.assert_allclose(train.samples["nnt"], direct["nnt"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(train[1][0]["gram1"], direct["gram1"][0])
 
 
-def test_fista_channel_fits_the_data(tiny_kernel):
+def test_refinement_solver_fits_the_data(tiny_kernel):
     X, _, _ = make_training_set(tiny_kernel, 4, prior=TINY_PRIOR, snr=1e6, random_state=3)
     S = X.reshape(4, *tiny_kernel.data_shape)
     K1p, K2p = padded_problem(tiny_kernel)
-    Sp = torch.from_numpy(compute_features(tiny_kernel, S, n_iter=0)["S"]).double()
+    Sp = torch.from_numpy(project_data(tiny_kernel, S))
     k1, k2 = torch.from_numpy(K1p), torch.from_numpy(K2p)
     F = fista_nnls(k1, k2, Sp, 200)
     res0 = float((Sp).norm())
@@ -246,11 +296,11 @@ def test_short_training_lowers_validation_loss(tiny_kernel, tiny_data, tiny_fitt
     untrained.net_ = untrained._build_net(tiny_kernel.map_shape).initialize()
 
     def val_loss(e):
-        feats, Yn = e.make_features(Xv, Yv)
-        f = {k: torch.from_numpy(v) for k, v in feats.items()}
+        data = e.make_features(Xv, Yv)
+        f = data.batch()
         with torch.no_grad():
             pred = e.net_.module_(**f)
-        return float(e.net_.get_loss(pred, torch.from_numpy(Yn), X=f))
+        return float(e.net_.get_loss(pred, torch.from_numpy(data.maps), X=f))
 
     assert val_loss(est) < 0.98 * val_loss(untrained)
     assert len(est.history_) == 6
@@ -301,6 +351,20 @@ def test_save_load_round_trip(tmp_path, tiny_kernel, tiny_data, tiny_fitted):
                      KernelAxis("T2", np.arange(1, 51) * 1e-3, n_grid=32))
     with pytest.raises(ValueError, match="grid"):
         DLEMLRInverter.load(path, wrong)
+
+
+def test_weights_for_another_input_version_are_refused(tmp_path, tiny_kernel, tiny_fitted):
+    from safetensors.torch import load_file, save_file
+
+    from laplace_inv.dlemlr.estimator import _read_config
+
+    path = tiny_fitted.save(tmp_path / "m.safetensors")
+    cfg = _read_config(path)
+    del cfg["input_version"]  # as written before the version existed
+    old = tmp_path / "old.safetensors"
+    save_file(load_file(str(path)), str(old), metadata={"config": json.dumps(cfg)})
+    with pytest.raises(ValueError, match="input version 1"):
+        DLEMLRInverter.load(old, tiny_kernel)
 
 
 def test_fine_tuning_starts_from_the_given_weights(tmp_path, tiny_kernel, tiny_data,
@@ -375,7 +439,7 @@ def test_shipped_record_matches_weights():
     assert SHIPPED.stat().st_size < 20e6
     for key in ("config", "training", "validation"):
         assert key in record
-    assert set(CHANNELS) == {"phys", "bp", "gram1", "gram2", "tik"}
+    assert record["config"]["input_version"] == INPUT_VERSION
 
 
 @pytest.mark.slow

@@ -35,9 +35,9 @@ from skorch.callbacks import (
 from skorch.dataset import ValidSplit
 
 from laplace_inv.base import BaseInverter
+from laplace_inv.dlemlr.dataset import FeatureSet, make_feature_set
 from laplace_inv.dlemlr.features import (
     DEFAULT_N_ITER,
-    compute_features,
     compute_inputs,
     fista_nnls,
     padded_problem,
@@ -63,6 +63,11 @@ UNIVERSAL = "all"
 #: Constructor parameters that define the network (stored with saved weights).
 _ARCH_PARAMS = ("dim", "depth", "heads", "patch", "mlp_ratio", "n_iter_phys")
 
+#: Version of the network input (:mod:`laplace_inv.dlemlr.features`) stored with saved
+#: weights; weights trained on another input are refused. 2: non-negative Tikhonov channels
+#: by ADMM at noise-adapted weights (1, unversioned: FISTA + closed-form Tikhonov channels).
+INPUT_VERSION = 2
+
 
 def family_of(kernel: Kernel2D) -> str:
     """The experiment family name of a kernel, e.g. ``"T1_IR-T2"``."""
@@ -81,9 +86,10 @@ def sha256_file(path: str | Path) -> str:
 class DLEMLRNeuralNet(skorch.NeuralNet):
     """A :class:`skorch.NeuralNet` trained with the DLEMLR dual loss.
 
-    ``X`` is a feature dictionary (:func:`~laplace_inv.dlemlr.features.compute_features`);
-    the module reads the image channels, ``get_loss`` reads the physics operands ``K1``,
-    ``K2``, ``S`` and ``npts``.
+    ``X`` is a :class:`~laplace_inv.dlemlr.dataset.FeatureSet`, whose batches are feature
+    dictionaries: the module reads the image channels and scalars, ``get_loss`` reads the
+    physics operands ``K1``, ``K2``, ``npts`` and, for the noisy physics target, ``S``
+    (otherwise the target is the noise-free decay of the true map, ``K̃1 F K̃2ᵀ``).
 
     Parameters
     ----------
@@ -108,7 +114,10 @@ class DLEMLRNeuralNet(skorch.NeuralNet):
         y_true = skorch.utils.to_tensor(y_true, device=dev)
         K1 = skorch.utils.to_tensor(X["K1"], device=dev)
         K2 = skorch.utils.to_tensor(X["K2"], device=dev)
-        S = skorch.utils.to_tensor(X["S"], device=dev)
+        if "S" in X:
+            S = skorch.utils.to_tensor(X["S"], device=dev)
+        else:
+            S = K1 @ y_true.reshape(y_pred.shape) @ K2.transpose(-1, -2)
         npts = skorch.utils.to_tensor(X["npts"], device=dev)
         return dual_loss(y_pred, y_true, K1, K2, S, npts, self.w_data, self.w_phys)
 
@@ -174,8 +183,8 @@ class DLEMLRInverter(BaseInverter):
     dim, depth, heads, patch, mlp_ratio : int
         ViT size (token dimension, blocks, attention heads, patch side, MLP width ratio).
     n_iter_phys : int
-        FISTA steps of the physics input channel (started from a clipped closed-form
-        Tikhonov solution, :mod:`laplace_inv.dlemlr.features`).
+        ADMM iterations of the non-negative Tikhonov input channels
+        (:mod:`laplace_inv.dlemlr.features`).
     max_epochs, lr : int, float
         Training schedule (AdamW with cosine annealing).
     batch_size : int
@@ -331,41 +340,35 @@ class DLEMLRInverter(BaseInverter):
 
     # ------------------------------------------------------------------------------
     # training
-    def make_features(self, X: Any, Y: Any = None) -> tuple[dict[str, np.ndarray], Any]:
+    def make_features(self, X: Any, Y: Any) -> FeatureSet:
         """Normalise pairs per sample (``max|S| = 1``, maps by the same factor) and featurise.
 
         Parameters
         ----------
         X : array_like, shape (n, n1*n2) or (n, n1, n2)
             Decays for ``self.kernel``.
-        Y : array_like, shape (n, N1*N2), optional
+        Y : array_like, shape (n, N1*N2)
             True maps.
 
         Returns
         -------
-        features : dict
-        Y : numpy.ndarray (float32, normalised) or None
+        FeatureSet
         """
         kernel = self._check_kernel()
         S = self._validate_batch_unfitted(X)
         scale = np.maximum(np.abs(S).reshape(len(S), -1).max(axis=1), 1e-300)
         S = S / scale[:, None, None]
-        Yn = None
-        if Y is not None:
-            Yn = np.asarray(Y, dtype=float).reshape(len(S), -1) / scale[:, None]
-            if Yn.shape[1] != kernel.map_shape[0] * kernel.map_shape[1]:
-                raise ValueError(
-                    f"Y must have {kernel.map_shape[0] * kernel.map_shape[1]} columns "
-                    f"(the kernel's N1*N2), got {Yn.shape[1]}"
-                )
-        F_target = None
-        if Yn is not None and self.physics_target == "clean":
-            F_target = Yn.reshape(len(S), *kernel.map_shape)
-        elif self.physics_target not in ("clean", "noisy"):
-            raise ValueError(f"physics_target must be 'clean' or 'noisy', got "
-                             f"{self.physics_target!r}")
-        feats = compute_features(kernel, S, F_target=F_target, n_iter=int(self.n_iter_phys))
-        return feats, (None if Yn is None else Yn.astype(np.float32))
+        Y = np.asarray(Y, dtype=float)
+        if Y.ndim < 1 or len(Y) != len(S):
+            raise ValueError(f"Y must have one map per decay ({len(S)}), got shape {Y.shape}")
+        Yn = Y.reshape(len(S), -1) / scale[:, None]
+        if Yn.shape[1] != kernel.map_shape[0] * kernel.map_shape[1]:
+            raise ValueError(
+                f"Y must have {kernel.map_shape[0] * kernel.map_shape[1]} columns "
+                f"(the kernel's N1*N2), got {Yn.shape[1]}"
+            )
+        return make_feature_set(kernel, S, Yn, physics_target=self.physics_target,
+                                n_iter=int(self.n_iter_phys))
 
     def _validate_batch_unfitted(self, X: Any) -> np.ndarray:
         from laplace_inv._validation import check_data_batch
@@ -377,38 +380,38 @@ class DLEMLRInverter(BaseInverter):
 
         Parameters
         ----------
-        X : array_like, shape (n, n1*n2) or (n, n1, n2), or dict
+        X : array_like, shape (n, n1*n2) or (n, n1, n2), or FeatureSet
             Decays for ``self.kernel`` (normalised here per sample to ``max|S| = 1``), or a
-            precomputed feature dictionary (already normalised; used by
+            featurised training set carrying its own maps (already normalised; used by
             :mod:`laplace_inv.dlemlr.train` to mix acquisition layouts).
         y : array_like, shape (n, N1*N2)
-            True maps (mass per bin), in the units of the un-normalised ``X``.
+            True maps (mass per bin), in the units of the un-normalised ``X``; ignored for a
+            :class:`~laplace_inv.dlemlr.dataset.FeatureSet`.
 
         Returns
         -------
         self
         """
-        if y is None:
-            raise ValueError("DLEMLRInverter.fit needs the true maps y")
         kernel = self._check_kernel()
-        if isinstance(X, dict):
-            feats = X
-            Yn = np.asarray(y, dtype=np.float32).reshape(len(feats["phys"]), -1)
+        if isinstance(X, FeatureSet):
+            data = X
+        elif y is None:
+            raise ValueError("DLEMLRInverter.fit needs the true maps y")
         else:
-            feats, Yn = self.make_features(X, y)
+            data = self.make_features(X, y)
         self._seed()
         train_dir = tempfile.mkdtemp(prefix="dlemlr_")
         try:
-            n_fit = int(len(Yn) * (1.0 - float(self.valid_fraction or 0.0)))
+            n_fit = int(len(data) * (1.0 - float(self.valid_fraction or 0.0)))
             net = self._build_net(kernel.map_shape, train_dir if self.valid_fraction else None,
                                   n_train=n_fit)
             if self.init_weights is None:
-                net.fit(feats, Yn)
+                net.fit(data, None)
             else:
                 net.initialize()
                 self._check_init_config(_read_config(self.init_weights), kernel)
                 _load_state(net, self.init_weights)
-                net.partial_fit(feats, Yn)  # unlike fit, keeps the loaded weights
+                net.partial_fit(data, None)  # unlike fit, keeps the loaded weights
         finally:
             shutil.rmtree(train_dir, ignore_errors=True)
         self.net_ = net
@@ -422,7 +425,8 @@ class DLEMLRInverter(BaseInverter):
     def _check_init_config(self, cfg: dict, kernel: Kernel2D) -> None:
         mine = {name: int(getattr(self, name)) for name in _ARCH_PARAMS}
         mine["grid"] = list(kernel.map_shape)
-        theirs = {k: cfg.get(k) for k in mine}
+        mine["input_version"] = INPUT_VERSION
+        theirs = {k: cfg.get(k, 1 if k == "input_version" else None) for k in mine}
         if theirs != mine:
             raise ValueError(f"init_weights {self.init_weights} has architecture {theirs}, "
                              f"but this estimator has {mine}")
@@ -443,16 +447,18 @@ class DLEMLRInverter(BaseInverter):
         # Sub-batches of ``batch_size``: small batches keep the activations in cache (a
         # 64-map batch runs about twice as fast per map as a 1024-map one on a CPU).
         step = max(int(self.batch_size), 1)
-        parts = []
+        parts, sigmas = [], []
         with torch.no_grad():
             for start in range(0, len(batch), step):
                 inputs = compute_inputs(kernel, batch[start:start + step],
                                         scales=scales[start:start + step],
                                         n_iter=int(self.n_iter_phys))
+                sigmas.append(inputs.pop("sigma"))
                 tensors = {k: torch.from_numpy(v).to(dev) for k, v in inputs.items()}
                 parts.append(module(**tensors).cpu())
         maps = torch.cat(parts).double()
-        infos: list[dict] = [{"method": "DLEMLR"} for _ in range(len(batch))]
+        noise = np.concatenate(sigmas) * scales
+        infos: list[dict] = [{"method": "DLEMLR", "noise_estimate": float(s)} for s in noise]
         if self.refine and int(self.refine_steps) > 0:
             K1p, K2p = padded_problem(kernel)
             k1, k2 = torch.from_numpy(K1p), torch.from_numpy(K2p)
@@ -477,6 +483,7 @@ class DLEMLRInverter(BaseInverter):
     def _config(self) -> dict:
         cfg = {name: getattr(self, name) for name in _ARCH_PARAMS}
         cfg["grid"] = list(self.net_.module_.grid)
+        cfg["input_version"] = INPUT_VERSION
         cfg["w_data"] = self.w_data
         cfg["w_phys"] = self.w_phys
         cfg["physics_target"] = self.physics_target
@@ -511,6 +518,12 @@ class DLEMLRInverter(BaseInverter):
             Other constructor parameters (``refine``, ``device``, ...).
         """
         cfg = _read_config(path)
+        version = cfg.pop("input_version", 1)
+        if version != INPUT_VERSION:
+            raise ValueError(
+                f"{path} was trained on DLEMLR input version {version}, but this package "
+                f"computes version {INPUT_VERSION}; retrain it with `laplace-inv train`"
+            )
         grid = tuple(cfg.pop("grid"))
         if not isinstance(kernel, Kernel2D):
             raise TypeError(f"kernel must be a Kernel2D, got {type(kernel).__name__}")

@@ -34,6 +34,8 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
+from laplace_inv.dlemlr.admm import ADMM_RHO
+from laplace_inv.dlemlr.dataset import FeatureSet, make_feature_set
 from laplace_inv.dlemlr.estimator import (
     FAMILIES,
     UNIVERSAL,
@@ -41,7 +43,7 @@ from laplace_inv.dlemlr.estimator import (
     DLEMLRInverter,
     sha256_file,
 )
-from laplace_inv.dlemlr.features import DEFAULT_N_ITER, TIKHONOV_ALPHAS, compute_features
+from laplace_inv.dlemlr.features import BASE_CHANNEL, DEFAULT_N_ITER, NNT_SCALES
 from laplace_inv.kernels import Kernel2D, KernelAxis
 from laplace_inv.simulate import PeakPrior, cement_kernel, make_training_set
 
@@ -101,18 +103,16 @@ def simulate_features(
     physics_target: str = "clean",
     n_grid: int = 64,
     n_jobs: int = 1,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Simulated, normalised feature dictionaries and maps over random layouts.
+) -> FeatureSet:
+    """Simulated, normalised, featurised training pairs over random layouts.
 
     Chunk ``i`` (``chunk`` pairs on one random layout) is drawn from its own generator,
     seeded by ``(seed, i)``, so the result does not depend on ``n_jobs``.
 
     Returns
     -------
-    features : dict of numpy.ndarray
-        As :func:`~laplace_inv.dlemlr.features.compute_features`, concatenated.
-    Y : numpy.ndarray, shape (n_samples, n_grid**2), float32
-        True maps, normalised with their decay (``max|S| = 1``).
+    FeatureSet
+        Features and true maps, normalised with their decay (``max|S| = 1``).
     """
     sizes = [min(chunk, n_samples - start) for start in range(0, n_samples, chunk)]
     jobs = (
@@ -120,14 +120,12 @@ def simulate_features(
                                  physics_target, n_grid)
         for i, m in enumerate(sizes)
     )
-    parts = Parallel(n_jobs=n_jobs)(jobs)
-    out = {k: np.concatenate([f[k] for f, _ in parts]) for k in parts[0][0]}
-    return out, np.concatenate([y for _, y in parts])
+    return FeatureSet.concat(Parallel(n_jobs=n_jobs)(jobs))
 
 
 def _simulate_chunk(family: str, m: int, seed: tuple[int, int], prior: PeakPrior,
                     snr: tuple[float, float], oversample: int, n_iter: int,
-                    physics_target: str, n_grid: int) -> tuple[dict, np.ndarray]:
+                    physics_target: str, n_grid: int) -> FeatureSet:
     rng = np.random.default_rng(seed)
     kernel = random_layout(family, rng, n_grid)
     X, Y, _ = make_training_set(
@@ -136,10 +134,8 @@ def _simulate_chunk(family: str, m: int, seed: tuple[int, int], prior: PeakPrior
     S = X.reshape(m, *kernel.data_shape)
     scale = np.maximum(np.abs(S).reshape(m, -1).max(axis=1), 1e-300)
     S = S / scale[:, None, None]
-    Yn = Y / scale[:, None]
-    F_target = Yn.reshape(m, *kernel.map_shape) if physics_target == "clean" else None
-    feats = compute_features(kernel, S, F_target=F_target, n_iter=n_iter)
-    return feats, Yn.astype(np.float32)
+    return make_feature_set(kernel, S, Y / scale[:, None], physics_target=physics_target,
+                            n_iter=n_iter, dtype=np.float16)
 
 
 def _init_record(path: str | None) -> dict | None:
@@ -156,20 +152,24 @@ def _init_record(path: str | None) -> dict | None:
     return record
 
 
-def _map_errors(est: DLEMLRInverter, feats: dict, Y: np.ndarray) -> dict[str, float]:
-    """Relative L2 map error of the network and of its physics channel alone."""
+def _map_errors(est: DLEMLRInverter, data: FeatureSet) -> dict[str, float]:
+    """Relative L2 map error of the network and of its base (input) channel alone."""
     module = est.net_.module_
     module.eval()
+    err_net, err_base = [], []
     with torch.no_grad():
-        pred = module(**{k: torch.from_numpy(v) for k, v in feats.items()}).numpy()
-    n = len(Y)
-    truth = Y.reshape(n, -1)
-    nt = np.linalg.norm(truth, axis=1)
-    err_net = np.linalg.norm(pred.reshape(n, -1) - truth, axis=1) / nt
-    err_phys = np.linalg.norm(feats["phys"].reshape(n, -1) - truth, axis=1) / nt
+        for start in range(0, len(data), 256):
+            idx = slice(start, start + 256)
+            feats = data.batch(idx)
+            truth = data.maps[idx].astype(np.float32)
+            nt = np.linalg.norm(truth, axis=1)
+            pred = module(**feats).numpy().reshape(len(truth), -1)
+            base = feats["nnt"][:, BASE_CHANNEL].numpy().reshape(len(truth), -1)
+            err_net.append(np.linalg.norm(pred - truth, axis=1) / nt)
+            err_base.append(np.linalg.norm(base - truth, axis=1) / nt)
     return {
-        "relative_map_error_net": float(np.mean(err_net)),
-        "relative_map_error_physics_channel": float(np.mean(err_phys)),
+        "relative_map_error_net": float(np.mean(np.concatenate(err_net))),
+        "relative_map_error_base_channel": float(np.mean(np.concatenate(err_base))),
     }
 
 
@@ -233,7 +233,7 @@ def train_main(argv: list[str] | None = None) -> int:
                                 cluster_radius=args.cluster_radius)
     t0 = time.perf_counter()
     snr = (args.snr_min, args.snr_max)
-    feats, Y = simulate_features(
+    data = simulate_features(
         args.family, args.n_train, args.seed, chunk=args.chunk, snr=snr, prior=prior,
         physics_target=args.physics_target, n_iter=args.n_iter_phys, n_jobs=args.sim_jobs,
     )
@@ -253,14 +253,14 @@ def train_main(argv: list[str] | None = None) -> int:
         random_state=args.seed, verbose=args.verbose,
     )
     t1 = time.perf_counter()
-    est.fit(feats, Y)
+    est.fit(data)
     t_train = time.perf_counter() - t1
-    del feats, Y
-    test_feats, test_Y = simulate_features(
+    del data
+    test_data = simulate_features(
         args.family, args.n_test, args.seed + 10_000, chunk=args.chunk, snr=snr, prior=prior,
         physics_target=args.physics_target, n_iter=args.n_iter_phys, n_jobs=args.sim_jobs,
     )
-    metrics = _map_errors(est, test_feats, test_Y)
+    metrics = _map_errors(est, test_data)
     valid = [row["valid_loss"] for row in est.history_ if "valid_loss" in row]
     metrics["best_valid_loss"] = float(min(valid)) if valid else None
     metrics["final_train_loss"] = float(est.history_[-1]["train_loss"])
@@ -289,7 +289,8 @@ def train_main(argv: list[str] | None = None) -> int:
             "optimizer": "AdamW + cosine annealing, grad-norm clip 1",
             "loss": "dual loss, relative squared errors per sample "
                     "(laplace_inv.dlemlr.loss.dual_loss, relative=True)",
-            "tikhonov_alphas": list(TIKHONOV_ALPHAS),
+            "inputs": {"nnt_scales": list(NNT_SCALES), "admm_rho": ADMM_RHO,
+                       "base_channel": BASE_CHANNEL},
             "warmup_steps": args.warmup_steps,
             "lr": args.lr,
             "batch_size": args.batch_size,

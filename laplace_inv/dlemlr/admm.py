@@ -1,0 +1,169 @@
+"""Batched non-negative Tikhonov by ADMM on the compressed problem (the DLEMLR physics input).
+
+Solves, for a batch of compressed data ``S̃_b`` and per-sample weights ``α_b``,
+
+    min_{F ≥ 0} ½‖K̃1 F K̃2ᵀ − S̃‖² + ½α‖F‖²
+
+with the splitting ``F = Z`` (Boyd et al. 2011, §5.2; the same ADMM the GRIN toolbox uses):
+
+    F ← (KᵀK + (α+ρ)I)⁻¹ (KᵀS̃ + ρ(Z − U))      (closed form, below)
+    Z ← max(0, F̂ + U),  U ← U + F̂ − Z,          F̂ = γF + (1−γ)Z  (over-relaxation γ = 1.6)
+
+The rows of ``K̃i = Σi Viᵀ`` are orthogonal (:meth:`laplace_inv.Kernel2D.compress`), so
+``KᵀK = (V1Σ1²V1ᵀ) ⊗ (V2Σ2²V2ᵀ)`` and the F-update is two small products with ``V1``, ``V2``:
+``(KᵀK + cI)⁻¹X = X/c + V1 [(1/(s² + c) − 1/c) ⊙ V1ᵀXV2] V2ᵀ`` with ``s² = σ1,i²σ2,j²``.
+Each iteration costs a few ``N × r`` products whatever the conditioning, which is what first-
+order methods on this problem cannot offer: 16 FISTA steps (the previous physics channel)
+leave a peak smeared over a decade, while 50 ADMM iterations already resolve peak pairs
+0.3 decade apart (``benchmarks/bench_dlemlr.py``). The iterations are a fixed, deterministic
+preprocessing; the network learns what they leave unconverged.
+
+``ρ = ADMM_RHO·α`` was chosen on simulated maps (ρ/α from 100 to 1000 all work).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+#: ADMM penalty relative to the Tikhonov weight: ``ρ = ADMM_RHO·α``.
+ADMM_RHO = 300.0
+
+#: Over-relaxation factor γ (1 is plain ADMM; 1.5-1.8 is the usual speed-up).
+RELAXATION = 1.6
+
+
+@dataclass(frozen=True)
+class SpectralOperator:
+    """The compressed 2D kernel in its SVD form, as torch tensors.
+
+    Attributes
+    ----------
+    V1, V2 : torch.Tensor
+        Right singular vectors, shapes ``(N1, r1)`` and ``(N2, r2)``.
+    s2 : torch.Tensor
+        Squared singular-value products ``σ1,i²σ2,j²``, shape ``(r1, r2)``.
+    """
+
+    V1: torch.Tensor
+    V2: torch.Tensor
+    s2: torch.Tensor
+
+    @classmethod
+    def from_padded(cls, K1p: np.ndarray, K2p: np.ndarray,
+                    dtype: torch.dtype = torch.float32) -> SpectralOperator:
+        """From compressed kernels ``K̃i`` with orthogonal rows (zero rows are dropped).
+
+        Examples
+        --------
+        >>> from laplace_inv.simulate import cement_kernel
+        >>> from laplace_inv.dlemlr.features import padded_problem
+        >>> op = SpectralOperator.from_padded(*padded_problem(cement_kernel()))
+        >>> op.V1.shape[0], op.V2.shape[0]
+        (64, 64)
+        """
+        V, s = [], []
+        for K in (K1p, K2p):
+            norms = np.linalg.norm(K, axis=1)
+            keep = norms > 0
+            if not keep.any():
+                raise ValueError("the compressed kernel is zero")
+            V.append(torch.from_numpy(np.ascontiguousarray((K[keep] / norms[keep, None]).T))
+                     .to(dtype))
+            s.append(norms[keep])
+        s2 = torch.from_numpy(np.outer(s[0], s[1]) ** 2).to(dtype)
+        return cls(V1=V[0], V2=V[1], s2=s2)
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """``(r1, r2)``."""
+        return (self.V1.shape[1], self.V2.shape[1])
+
+    def to_spectral(self, X: torch.Tensor) -> torch.Tensor:
+        """``V1ᵀ X V2`` for a batch of maps ``(n, N1, N2)`` → ``(n, r1, r2)``."""
+        return self.V1.T @ X @ self.V2
+
+    def from_spectral(self, C: torch.Tensor) -> torch.Tensor:
+        """``V1 C V2ᵀ`` for a batch ``(n, r1, r2)`` → maps ``(n, N1, N2)``."""
+        return self.V1 @ C @ self.V2.T
+
+
+def nonneg_tikhonov_admm(
+    op: SpectralOperator,
+    Sc: torch.Tensor,
+    alpha: torch.Tensor,
+    rho_factors: torch.Tensor,
+    relaxation: float = RELAXATION,
+) -> torch.Tensor:
+    """Non-negative Tikhonov maps for a batch, by ADMM with a given penalty schedule.
+
+    Parameters
+    ----------
+    op : SpectralOperator
+        The compressed kernel (shared by the batch).
+    Sc : torch.Tensor, shape (n, r1', r2')
+        Compressed data ``U1ᵀ S U2``; entries beyond the operator's rank are ignored.
+    alpha : torch.Tensor, shape (n,)
+        Tikhonov weights (> 0), one per sample.
+    rho_factors : torch.Tensor, shape (n_iter,) or (n_iter, n)
+        ``ρ/α`` at each iteration (shared, or per sample). A constant schedule converges to
+        the minimiser; a decreasing one reaches small-α detail sooner at fixed cost, ending
+        nearer a less regularised solution (the scaled dual ``U`` is rescaled when ρ
+        changes).
+    relaxation : float
+        Over-relaxation factor.
+
+    Returns
+    -------
+    torch.Tensor, shape (n, N1, N2)
+        Non-negative maps (the feasible iterate ``Z``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from laplace_inv.simulate import cement_kernel
+    >>> from laplace_inv.dlemlr.features import padded_problem
+    >>> K1, K2 = padded_problem(cement_kernel())
+    >>> op = SpectralOperator.from_padded(K1, K2, torch.float64)
+    >>> F = torch.zeros(1, 64, 64, dtype=torch.float64); F[0, 30, 30] = 1.0
+    >>> Sc = torch.from_numpy(K1) @ F @ torch.from_numpy(K2).T
+    >>> rho = torch.full((200,), ADMM_RHO, dtype=torch.float64)
+    >>> Z = nonneg_tikhonov_admm(op, Sc, torch.tensor([1e-6], dtype=torch.float64), rho)
+    >>> bool(Z.min() >= 0), int(Z[0].argmax()) == 30 * 64 + 30
+    (True, True)
+    """
+    r1, r2 = op.rank
+    dtype = op.s2.dtype
+    Sc = Sc[:, :r1, :r2].to(dtype)
+    a = alpha.to(dtype).reshape(-1, 1, 1)
+    rho_factors = torch.as_tensor(rho_factors, dtype=dtype)
+    if rho_factors.ndim == 1:
+        rho_factors = rho_factors[:, None].expand(-1, Sc.shape[0])
+    s = op.s2.sqrt()
+    Z = U = None
+    rho_prev = None
+    for factors in rho_factors:
+        rho = factors.reshape(-1, 1, 1) * a
+        c = a + rho
+        inv_c = 1.0 / c
+        inv_sc = 1.0 / (op.s2 + c)
+        data_term = s * Sc * inv_sc  # (KᵀK + cI)⁻¹KᵀS̃ in spectral coordinates
+        if Z is None:
+            # Start from the clipped unconstrained solution at the first penalty.
+            Z = torch.clamp(op.from_spectral(data_term), min=0.0)
+            U = torch.zeros_like(Z)
+        elif not torch.equal(rho, rho_prev):
+            U = U * (rho_prev / rho)
+        rho_prev = rho
+        X = rho * (Z - U)
+        # (KᵀK + cI)⁻¹(KᵀS̃ + X) = X/c + V1[(1/(s²+c) − 1/c)⊙V1ᵀXV2 + data_term]V2ᵀ
+        F = X * inv_c + op.from_spectral((inv_sc - inv_c) * op.to_spectral(X) + data_term)
+        F_hat = relaxation * F + (1.0 - relaxation) * Z
+        Z_new = torch.clamp(F_hat + U, min=0.0)
+        U = U + F_hat - Z_new
+        Z = Z_new
+    if Z is None:
+        raise ValueError("rho_factors must hold at least one iteration")
+    return Z
