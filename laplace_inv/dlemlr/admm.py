@@ -83,11 +83,16 @@ class SpectralOperator:
 
     def to_spectral(self, X: torch.Tensor) -> torch.Tensor:
         """``V1ᵀ X V2`` for a batch of maps ``(n, N1, N2)`` → ``(n, r1, r2)``."""
-        return self.V1.T @ X @ self.V2
+        # Multiply first by the factor of the smaller rank: fewer operations.
+        if self.V2.shape[1] <= self.V1.shape[1]:
+            return self.V1.T @ (X @ self.V2)
+        return (self.V1.T @ X) @ self.V2
 
     def from_spectral(self, C: torch.Tensor) -> torch.Tensor:
         """``V1 C V2ᵀ`` for a batch ``(n, r1, r2)`` → maps ``(n, N1, N2)``."""
-        return self.V1 @ C @ self.V2.T
+        if self.V2.shape[1] <= self.V1.shape[1]:
+            return (self.V1 @ C) @ self.V2.T
+        return self.V1 @ (C @ self.V2.T)
 
 
 def nonneg_tikhonov_admm(
@@ -134,28 +139,54 @@ def nonneg_tikhonov_admm(
     >>> bool(Z.min() >= 0), int(Z[0].argmax()) == 30 * 64 + 30
     (True, True)
     """
+    dtype = op.s2.dtype
+    alpha = alpha.to(dtype)
+    rho_factors = torch.as_tensor(rho_factors, dtype=dtype)
+    if rho_factors.ndim == 1:
+        rho_factors = rho_factors[:, None].expand(-1, Sc.shape[0])
+    return admm_iterations(op, Sc, alpha, rho_factors * alpha[None, :], relaxation=relaxation)
+
+
+def admm_iterations(
+    op: SpectralOperator,
+    Sc: torch.Tensor,
+    alpha: torch.Tensor,
+    rhos: torch.Tensor,
+    relaxation: float = RELAXATION,
+) -> torch.Tensor:
+    """ADMM for ``min_{F≥0} ½‖K̃1 F K̃2ᵀ − S̃‖² + ½α‖F‖²`` with absolute penalties ``rhos``.
+
+    Parameters
+    ----------
+    op, Sc
+        As :func:`nonneg_tikhonov_admm`.
+    alpha : torch.Tensor, shape (n,)
+        Tikhonov weights (``≥ 0``).
+    rhos : torch.Tensor, shape (n_iter, n)
+        ADMM penalty ``ρ > 0`` of each iteration and sample. The iterations start from the
+        clipped unconstrained solution at the first penalty.
+    relaxation : float
+        Over-relaxation factor.
+    """
+    if len(rhos) == 0:
+        raise ValueError("ADMM needs at least one iteration")
     r1, r2 = op.rank
     dtype = op.s2.dtype
     Sc = Sc[:, :r1, :r2].to(dtype)
     a = alpha.to(dtype).reshape(-1, 1, 1)
-    rho_factors = torch.as_tensor(rho_factors, dtype=dtype)
-    if rho_factors.ndim == 1:
-        rho_factors = rho_factors[:, None].expand(-1, Sc.shape[0])
     s = op.s2.sqrt()
-    Z = U = None
-    rho_prev = None
-    for factors in rho_factors:
-        rho = factors.reshape(-1, 1, 1) * a
+    Z = U = rho_prev = None
+    for rho_k in rhos:
+        rho = rho_k.to(dtype).reshape(-1, 1, 1)
         c = a + rho
         inv_c = 1.0 / c
         inv_sc = 1.0 / (op.s2 + c)
         data_term = s * Sc * inv_sc  # (KᵀK + cI)⁻¹KᵀS̃ in spectral coordinates
         if Z is None:
-            # Start from the clipped unconstrained solution at the first penalty.
             Z = torch.clamp(op.from_spectral(data_term), min=0.0)
             U = torch.zeros_like(Z)
         elif not torch.equal(rho, rho_prev):
-            U = U * (rho_prev / rho)
+            U = U * (rho_prev / rho)  # the scaled dual follows the penalty
         rho_prev = rho
         X = rho * (Z - U)
         # (KᵀK + cI)⁻¹(KᵀS̃ + X) = X/c + V1[(1/(s²+c) − 1/c)⊙V1ᵀXV2 + data_term]V2ᵀ
@@ -164,6 +195,4 @@ def nonneg_tikhonov_admm(
         Z_new = torch.clamp(F_hat + U, min=0.0)
         U = U + F_hat - Z_new
         Z = Z_new
-    if Z is None:
-        raise ValueError("rho_factors must hold at least one iteration")
     return Z
