@@ -179,20 +179,20 @@ def admm_iterations(
     for rho_k in rhos:
         rho = rho_k.to(dtype).reshape(-1, 1, 1)
         c = a + rho
-        inv_c = 1.0 / c
         inv_sc = 1.0 / (op.s2 + c)
         data_term = s * Sc * inv_sc  # (KᵀK + cI)⁻¹KᵀS̃ in spectral coordinates
         if Z is None:
             Z = torch.clamp(op.from_spectral(data_term), min=0.0)
             U = torch.zeros_like(Z)
         elif not torch.equal(rho, rho_prev):
-            U = U * (rho_prev / rho)  # the scaled dual follows the penalty
+            U.mul_(rho_prev / rho)  # the scaled dual follows the penalty
         rho_prev = rho
-        X = rho * (Z - U)
-        # (KᵀK + cI)⁻¹(KᵀS̃ + X) = X/c + V1[(1/(s²+c) − 1/c)⊙V1ᵀXV2 + data_term]V2ᵀ
-        F = X * inv_c + op.from_spectral((inv_sc - inv_c) * op.to_spectral(X) + data_term)
-        F_hat = relaxation * F + (1.0 - relaxation) * Z
-        Z_new = torch.clamp(F_hat + U, min=0.0)
-        U = U + F_hat - Z_new
-        Z = Z_new
+        W = Z - U
+        # F = (KᵀK + cI)⁻¹(KᵀS̃ + ρW) = (ρ/c)W + V1[ρ(1/(s²+c) − 1/c)⊙V1ᵀWV2 + data_term]V2ᵀ
+        F = op.from_spectral(rho * (inv_sc - 1.0 / c) * op.to_spectral(W) + data_term)
+        F.add_(W.mul_(rho / c))
+        # Over-relaxed F̂ = γF + (1−γ)Z; then Z = max(0, F̂ + U) and U ← F̂ + U − Z, in place.
+        T = F.mul_(relaxation).add_(Z, alpha=1.0 - relaxation).add_(U)
+        Z = torch.clamp(T, min=0.0)
+        U = T.sub_(Z)
     return Z
