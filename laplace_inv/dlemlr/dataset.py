@@ -51,6 +51,8 @@ class FeatureSet(torch.utils.data.Dataset):
         Storage type of the per-sample arrays and maps (float32, or float16 to halve the
         memory); items and batches are float32.
 
+    Notes
+    -----
     Items are ``(features, map)`` with ``features`` the dict of the sample's and its layout's
     arrays, as the network (:class:`~laplace_inv.dlemlr.network.DLEMLRNet`) and the dual loss
     (:class:`~laplace_inv.dlemlr.estimator.DLEMLRNeuralNet`) read them.
