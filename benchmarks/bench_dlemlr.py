@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=1, help="noise seeds per resolution case")
     ap.add_argument("--baseline", action="store_true")
     ap.add_argument("--refine", action="store_true", help="also score refine=True")
-    ap.add_argument("--refine-steps", type=int, default=100,
+    ap.add_argument("--refine-steps", type=int, default=200,
                     help="projected-gradient steps of refine=True")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--markdown", default=None, help="also write the table here")

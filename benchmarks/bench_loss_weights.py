@@ -43,6 +43,7 @@ SETTINGS = (
     ("paper", 0.4, 1.0),
     ("equal", 1.0, 1.0),
     ("data-heavy", 1.0, 0.1),
+    ("physics-heavy (shipped fine-tune)", 0.4, 10.0),
     ("data only", 1.0, 0.0),
     ("physics only", 0.0, 1.0),
 )

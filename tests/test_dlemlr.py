@@ -353,11 +353,13 @@ def test_save_load_round_trip(tmp_path, tiny_kernel, tiny_data, tiny_fitted):
         DLEMLRInverter.load(path, wrong)
 
 
-def test_weights_for_another_input_version_are_refused(tmp_path, tiny_kernel, tiny_fitted):
+def test_weights_for_another_input_version_are_refused_but_can_be_fine_tuned(
+        tmp_path, tiny_kernel, tiny_data, tiny_fitted):
     from safetensors.torch import load_file, save_file
 
     from laplace_inv.dlemlr.estimator import _read_config
 
+    X, Y, _, _ = tiny_data
     path = tiny_fitted.save(tmp_path / "m.safetensors")
     cfg = _read_config(path)
     del cfg["input_version"]  # as written before the version existed
@@ -365,6 +367,12 @@ def test_weights_for_another_input_version_are_refused(tmp_path, tiny_kernel, ti
     save_file(load_file(str(path)), str(old), metadata={"config": json.dumps(cfg)})
     with pytest.raises(ValueError, match="input version 1"):
         DLEMLRInverter.load(old, tiny_kernel)
+    # Fine-tuning carries a model over to the current input.
+    tuned = DLEMLRInverter(kernel=tiny_kernel, max_epochs=1, batch_size=40, init_weights=old,
+                           random_state=0, **TINY).fit(X[:80], Y[:80])
+    reloaded = DLEMLRInverter.load(tuned.save(tmp_path / "tuned.safetensors"), tiny_kernel)
+    assert _read_config(tmp_path / "tuned.safetensors")["input_version"] == INPUT_VERSION
+    np.testing.assert_allclose(reloaded.predict(X[:2]), tuned.predict(X[:2]), rtol=1e-6)
 
 
 def test_fine_tuning_starts_from_the_given_weights(tmp_path, tiny_kernel, tiny_data,

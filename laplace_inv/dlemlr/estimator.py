@@ -64,9 +64,10 @@ UNIVERSAL = "all"
 _ARCH_PARAMS = ("dim", "depth", "heads", "patch", "mlp_ratio", "n_iter_phys")
 
 #: Version of the network input (:mod:`laplace_inv.dlemlr.features`) stored with saved
-#: weights; weights trained on another input are refused. 2: non-negative Tikhonov channels
-#: by ADMM at noise-adapted weights (1, unversioned: FISTA + closed-form Tikhonov channels).
-INPUT_VERSION = 2
+#: weights; weights trained on another input are refused (fine-tuning may start from them).
+#: 3: ADMM penalty ``ρ/α = 3000``; 2: non-negative Tikhonov channels by ADMM at
+#: noise-adapted weights, ``ρ/α = 300``; 1, unversioned: FISTA + closed-form Tikhonov.
+INPUT_VERSION = 3
 
 
 def family_of(kernel: Kernel2D) -> str:
@@ -215,7 +216,8 @@ class DLEMLRInverter(BaseInverter):
         A weights file (:meth:`save`) to start training from instead of a random
         initialisation: fine-tuning, e.g. on data from another prior. Its architecture
         (``dim``, ``depth``, ``heads``, ``patch``, ``mlp_ratio``, ``n_iter_phys``, grid) must
-        equal this estimator's.
+        equal this estimator's; it may come from an earlier input version, which is how a
+        model is carried over to a changed input.
     random_state : int or None
         Seed for weights initialisation, batching and the validation split.
     verbose : int
@@ -252,7 +254,7 @@ class DLEMLRInverter(BaseInverter):
         time_limit: float | None = None,
         device: str = "cpu",
         refine: bool = False,
-        refine_steps: int = 50,
+        refine_steps: int = 200,
         init_weights: str | Path | None = None,
         random_state: int | None = None,
         verbose: int = 0,
@@ -425,8 +427,7 @@ class DLEMLRInverter(BaseInverter):
     def _check_init_config(self, cfg: dict, kernel: Kernel2D) -> None:
         mine = {name: int(getattr(self, name)) for name in _ARCH_PARAMS}
         mine["grid"] = list(kernel.map_shape)
-        mine["input_version"] = INPUT_VERSION
-        theirs = {k: cfg.get(k, 1 if k == "input_version" else None) for k in mine}
+        theirs = {k: cfg.get(k) for k in mine}
         if theirs != mine:
             raise ValueError(f"init_weights {self.init_weights} has architecture {theirs}, "
                              f"but this estimator has {mine}")

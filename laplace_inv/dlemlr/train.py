@@ -11,12 +11,22 @@ seed, epochs, validation metrics, SHA-256 of the weights).
 
 Examples
 --------
-Reproduce the shipped universal model (about 12 min of simulation and 100 min of training on
-2 CPU cores, about 11 GB of memory; a third of the peaks are placed next to an earlier one,
-``--cluster 0.3``, so that close pairs are common)::
+Reproduce the shipped universal model in two stages. First the input-version-2 model of
+commit 54a8828 (about 12 min of simulation and 100 min of training on 2 CPU cores, about
+11 GB of memory; a third of the peaks are placed next to an earlier one, ``--cluster 0.3``, so
+that close pairs are common)::
 
     laplace-inv train --family all --n-train 150000 --n-test 1024 --epochs 200 \\
         --time-limit 6000 --lr 1.5e-3 --warmup-steps 300 --cluster 0.3 --seed 0
+
+then, on the current input (ADMM penalty ``ρ/α = 3000``), fine-tuned from it with a heavier
+physics term (7 min of simulation, 47 min of training); ``git show
+54a8828:laplace_inv/dlemlr/weights/all.safetensors > v2_all.safetensors`` gives the starting
+file, whose SHA-256 and record the new JSON keeps::
+
+    laplace-inv train --family all --init v2_all.safetensors --n-train 100000 \\
+        --n-test 1024 --epochs 200 --time-limit 2700 --lr 5e-4 --warmup-steps 100 \\
+        --w-phys 10 --cluster 0.3 --seed 1
 
 The learning rate anneals over the time limit, so a slower or faster machine runs fewer or
 more epochs of the same schedule; the JSON record holds the epochs actually run.
