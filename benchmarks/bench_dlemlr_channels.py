@@ -27,31 +27,23 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from laplace_inv import datasets
-from laplace_inv.dlemlr.admm import nonneg_tikhonov_admm
-from laplace_inv.dlemlr.features import NNT_CHANNELS, project_with_noise, spectral_operator
+from laplace_inv.dlemlr.features import NNT_CHANNELS, nnt_maps, project_with_noise
 from laplace_inv.kernels import Kernel2D
+from laplace_inv.metrics import residual_to_noise
 from laplace_inv.simulate import cement_like
 
 REAL = ("load_cement_t1t2", "load_maastricht_t2t2", "load_sse_dt2")
 
 
 def channel_residuals(kernel: Kernel2D, data: np.ndarray, rho_scale: float,
-                      n_iter: int) -> tuple[list[float], float]:
-    """Residual/noise of every ``nnt`` channel, and the noise estimate (normalised data)."""
-    S = np.asarray(data, dtype=float)[None]
+                      n_iter: int) -> list[float]:
+    """Residual/noise of every ``nnt`` channel, with the ADMM penalties times ``rho_scale``."""
+    S = np.asarray(data, dtype=float)
     S = S / np.abs(S).max()
-    Sp, sigma = project_with_noise(kernel, S)
-    op = spectral_operator(kernel)
-    out = []
-    with torch.no_grad():
-        for c, first, last in NNT_CHANNELS:
-            alpha = torch.tensor([c * sigma[0] ** 2], dtype=torch.float32)
-            rhos = np.geomspace(first * rho_scale, last * rho_scale, n_iter)
-            schedule = torch.from_numpy(rhos.astype(np.float32))[:, None]
-            F = nonneg_tikhonov_admm(op, torch.from_numpy(Sp).float(), alpha, schedule)[0]
-            fit = kernel.K1 @ F.numpy().astype(float) @ kernel.K2.T
-            out.append(float(np.sqrt(np.mean((fit - S[0]) ** 2)) / sigma[0]))
-    return out, float(sigma[0])
+    Sp, sigma = project_with_noise(kernel, S[None])
+    channels = tuple((c, first * rho_scale, last * rho_scale) for c, first, last in NNT_CHANNELS)
+    maps = nnt_maps(kernel, Sp, sigma, n_iter, channels=channels)[0]
+    return [residual_to_noise(S, kernel.forward(F.astype(float)), sigma[0]) for F in maps]
 
 
 def cases() -> list[tuple[str, Kernel2D, np.ndarray]]:
@@ -83,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, kernel, data in cases():
         for rho_scale in args.rho_scales:
             for n_iter in args.n_iter:
-                r2n, _ = channel_residuals(kernel, data, rho_scale, n_iter)
+                r2n = channel_residuals(kernel, data, rho_scale, n_iter)
                 row = (f"| {name} | {rho_scale:g} | {n_iter} | "
                        + " / ".join(f"{v:.2f}" for v in r2n) + " |")
                 lines.append(row)

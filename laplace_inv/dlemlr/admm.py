@@ -182,8 +182,8 @@ def admm_iterations(
     a = alpha.to(dtype).reshape(-1, 1, 1)
     s = op.s2.sqrt()
     Z = U = rho_prev = None
-    for rho_k in rhos:
-        rho = rho_k.to(dtype).reshape(-1, 1, 1)
+    for rho_k in rhos.to(dtype):
+        rho = rho_k.reshape(-1, 1, 1)
         c = a + rho
         inv_sc = 1.0 / (op.s2 + c)
         data_term = s * Sc * inv_sc  # (KᵀK + cI)⁻¹KᵀS̃ in spectral coordinates

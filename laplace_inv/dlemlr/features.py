@@ -238,7 +238,8 @@ def fista_nnls(
 
 
 def nnt_maps(kernel: Kernel2D, Sp: np.ndarray, sigma: np.ndarray,
-             n_iter: int = DEFAULT_N_ITER, rtol: float = 1e-8) -> np.ndarray:
+             n_iter: int = DEFAULT_N_ITER, rtol: float = 1e-8,
+             channels: tuple[tuple[float, float, float], ...] = NNT_CHANNELS) -> np.ndarray:
     """The ``nnt`` channels: non-negative Tikhonov maps of :data:`NNT_CHANNELS`.
 
     Parameters
@@ -251,22 +252,28 @@ def nnt_maps(kernel: Kernel2D, Sp: np.ndarray, sigma: np.ndarray,
         Noise levels of the (normalised) data.
     n_iter : int
         ADMM iterations (at least one is run).
+    rtol : float
+        Compression tolerance.
+    channels : tuple of (c, ρ_first, ρ_last)
+        The channels (default :data:`NNT_CHANNELS`, what the network is trained on; others
+        serve diagnostics such as ``benchmarks/bench_dlemlr_channels.py``).
 
     Returns
     -------
-    numpy.ndarray, shape (n, len(NNT_CHANNELS), N1, N2), float32
+    numpy.ndarray, shape (n, len(channels), N1, N2), float32
     """
     op = spectral_operator(kernel, rtol)
     n, N1, N2 = Sp.shape
-    m = len(NNT_SCALES)
+    m = len(channels)
     with torch.no_grad():
         Sc = torch.from_numpy(np.ascontiguousarray(Sp, dtype=np.float32))
         # All weights in one batch (n·m maps): fewer, larger products.
         Sc = Sc[:, None].expand(n, m, N1, N2).reshape(n * m, N1, N2)
         alpha = (torch.from_numpy(np.asarray(sigma, dtype=np.float32))[:, None] ** 2
-                 * torch.tensor(NNT_SCALES, dtype=torch.float32)[None]).reshape(-1)
+                 * torch.tensor([c for c, _, _ in channels], dtype=torch.float32)[None]
+                 ).reshape(-1)
         schedule = torch.from_numpy(np.stack(
-            [np.geomspace(first, last, max(int(n_iter), 1)) for _, first, last in NNT_CHANNELS],
+            [np.geomspace(first, last, max(int(n_iter), 1)) for _, first, last in channels],
             axis=1).astype(np.float32))  # (n_iter, m)
         schedule = schedule[:, None, :].expand(-1, n, m).reshape(len(schedule), n * m)
         Z = nonneg_tikhonov_admm(op, Sc, alpha, schedule)
