@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -81,7 +82,7 @@ def random_cases(kernel: Kernel2D, n: int, snr_range=(100.0, 1000.0)):
     return cases
 
 
-def random_scores(est, cases) -> dict[str, float]:
+def random_scores(est, cases) -> dict[str, Any]:
     """Position, FWHM and fraction errors against the simulated components
     (``Scenario.true_peaks``: centres, marginal FWHMs, weight shares).
 
@@ -118,7 +119,7 @@ def random_scores(est, cases) -> dict[str, float]:
     }
 
 
-def format_scores(sc: dict) -> str:
+def format_scores(sc: dict[str, Any]) -> str:
     """One table cell for :func:`random_scores`."""
     return (f"pos matched {sc['position_matched']:.3f} dec, missed {sc['missed']:.1%}, "
             f"pos incl. missed {sc['position_error']:.3f}, FWHM x{sc['fwhm_ratio']:.2f}, "
