@@ -47,6 +47,11 @@ except ImportError:  # pragma: no cover
 
 SEED0 = 7_000_000
 SEPARATIONS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+#: Largest distance (decades) at which an estimated peak counts as a true peak's estimate.
+#: Without a radius the one-to-one assignment pairs a merged-away true peak with whatever is
+#: left, e.g. a small artefact at a grid edge decades away, and that distance enters the
+#: "matched" mean.
+MATCH_RADIUS = 0.5
 #: Test prior wider than training: widths up to 0.25 decade, tilted peaks.
 TEST_PRIOR = PeakPrior(n_peaks=(1, 4), sigma=(0.04, 0.25), rho=(-0.6, 0.6), weight=(0.2, 1.0),
                        min_separation=0.3, margin=0.5)
@@ -86,36 +91,39 @@ def random_scores(est, cases) -> dict[str, Any]:
     """Position, FWHM and fraction errors against the simulated components
     (``Scenario.true_peaks``: centres, marginal FWHMs, weight shares).
 
+    True and estimated peaks are paired within :data:`MATCH_RADIUS` (``compare_to_truth``'s
+    ``max_match_distance``). ``position_matched`` is the issue's "mean matched position
+    error", pooled over the matched true peaks, and ``missed`` the share of true peaks left
+    without an estimate within the radius (mostly two peaks merged into one).
     ``position_error`` is the mean over maps of :func:`compare_to_truth`'s figure, in which a
-    true peak without an estimate (two peaks merged into one) counts the grid diagonal, about
-    7 decades; a handful of merges among hundreds of maps dominate it. ``position_matched``
-    is the issue's "mean matched position error", pooled over the matched true peaks, and
-    ``missed`` the share of true peaks left without an estimate. ``est=None`` scores the true
-    maps on the output grid: the floor that peak picking on a 64 × 64 grid leaves.
+    missed peak counts the grid diagonal, about 7 decades; a handful of merges among hundreds
+    of maps dominate it. ``est=None`` scores the true maps on the output grid: the floor that
+    peak picking on a 64 × 64 grid leaves.
     """
-    pos, width, frac = [], [], []
-    matched_sum, n_matched, n_true = 0.0, 0, 0
+    pos, width, frac, distances, per_peak = [], [], [], [], []
+    n_true = 0
     for sc in cases:
         F = sc.truth if est is None else est.invert(sc.data).map
-        r = compare_to_truth(F, sc.true_peaks(), sc.kernel.grid1, sc.kernel.grid2)
+        r = compare_to_truth(F, sc.true_peaks(), sc.kernel.grid1, sc.kernel.grid2,
+                             max_match_distance=MATCH_RADIUS)
         pos.append(r.position_error)
         frac.append(r.fraction_error)
         if np.isfinite(r.width_ratio):
             width.append(r.width_ratio)
-        # compare_to_truth charges each unmatched true peak the grid diagonal: take it out.
-        lg1, lg2 = np.log10(sc.kernel.grid1), np.log10(sc.kernel.grid2)
-        diag = float(np.hypot(lg1[-1] - lg1[0], lg2[-1] - lg2[0]))
-        n_missed = r.n_true - len(r.matches)
-        matched_sum += r.position_error * r.n_true - n_missed * diag
-        n_matched += len(r.matches)
+        distances.extend(r.matched_distances)
+        peak_distance = np.full(r.n_true, np.nan)
+        for (t, _), d in zip(r.matches, r.matched_distances, strict=True):
+            peak_distance[t] = d
+        per_peak.append(peak_distance)
         n_true += r.n_true
     return {
         "position_error": float(np.mean(pos)),
-        "position_matched": matched_sum / max(n_matched, 1),
-        "missed": 1.0 - n_matched / max(n_true, 1),
+        "position_matched": float(np.mean(distances)) if distances else float("nan"),
+        "missed": 1.0 - len(distances) / max(n_true, 1),
         "fwhm_ratio": float(np.median(width)) if width else float("nan"),
         "fraction_error": float(np.mean(frac)),
         "per_case": {"position_error": np.asarray(pos), "fraction_error": np.asarray(frac)},
+        "per_peak_distance": np.concatenate(per_peak) if per_peak else np.empty(0),
     }
 
 
@@ -133,6 +141,20 @@ def paired_gap(scores: dict, classical: list[dict], key: str) -> tuple[float, fl
     best = min(classical, key=lambda c: c[key])
     diff = scores["per_case"][key] - best["per_case"][key]
     return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
+
+
+def paired_matched_gap(scores: dict, classical: list[dict]) -> tuple[float, float, int]:
+    """Mean difference of the position error over the true peaks that both ``scores`` and
+    the classical method with the lowest matched position error matched, its standard error
+    and the number of such peaks. A method that leaves the hard peaks unmatched looks better
+    on its own matched mean; on the common peaks it does not."""
+    best = min(classical, key=lambda c: c["position_matched"])
+    a, b = scores["per_peak_distance"], best["per_peak_distance"]
+    common = np.isfinite(a) & np.isfinite(b)
+    diff = a[common] - b[common]
+    if diff.size < 2:
+        return float("nan"), float("nan"), int(diff.size)
+    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(diff.size)), int(diff.size)
 
 
 def speed(est, kernel: Kernel2D) -> tuple[float, float]:
@@ -229,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
                     learned[name] = sc
                 else:
                     classical.append(sc)
-                add(case, name, format_scores(sc), "matched pos <= 0.05, FWHM <= 1.5, frac <= 0.05")
+                add(case, name, format_scores(sc),
+                    f"matched pos <= 0.05 (match radius {MATCH_RADIUS:g} dec), "
+                    "FWHM <= 1.5, frac <= 0.05")
             add(case, "true map", format_scores(random_scores(None, cases)),
                 "the simulated map on the output grid, scored the same way")
             if classical:
@@ -247,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
                         ", ".join(f"{label} {m:+.4f} ± {se:.4f}"
                                   for label, (m, se) in gaps.items()),
                         f"paired mean ± SE over {len(cases)} maps (negative: DLEMLR better)")
+                    m, se, n_common = paired_matched_gap(sc, classical)
+                    add(case, f"{name} - best matched",
+                        f"pos matched {m:+.4f} ± {se:.4f}",
+                        f"over the {n_common} true peaks both matched (negative: DLEMLR "
+                        "better)")
     for name, est in methods.items():
         sc = cement_like(kernel, snr=200, random_state=SEED0 + 9)
         res = est.invert(sc.data)

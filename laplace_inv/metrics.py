@@ -651,6 +651,7 @@ class TruthComparison:
     n_true: int
     n_found: int
     matches: tuple[tuple[int, int], ...]
+    matched_distances: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """All fields as a dict.
@@ -683,7 +684,10 @@ def compare_to_truth(
 
     Estimated peaks (:func:`find_peaks` with ``min_fraction`` and ``smooth``) are matched one
     to one to the true peaks by the Hungarian algorithm on the Euclidean distance between log
-    positions (decades). Pairs farther apart than ``max_match_distance`` are left unmatched.
+    positions (decades). With ``max_match_distance`` pairs farther apart are never matched: the
+    assignment first maximises the number of pairs within that distance, then minimises their
+    total distance, so a true peak merged away stays unmatched instead of being paired with a
+    far-off spurious estimate.
 
     * ``position_error``: mean over the true peaks of the log distance to the matched estimate;
       an unmatched true peak counts the grid's diagonal span in decades
@@ -696,6 +700,8 @@ def compare_to_truth(
       unmatched true peak counts its whole fraction; true peaks without a fraction (NaN)
       count 0. Spurious estimated peaks are not counted
       here (they show in ``n_found`` and ``tv_distance``).
+    * ``matches``, ``matched_distances``: the (true, estimated) index pairs sorted by true
+      index, and their log distances.
     * ``tv_distance``: total-variation distance ``½ Σ |p − q|`` between the two maps normalised
       to unit mass (0 identical, 1 disjoint; 0 if both are empty, 1 if only one is). NaN when
       the truth is given as peaks.
@@ -754,19 +760,29 @@ def compare_to_truth(
         t_pos = np.array([p.log_position for p in true_peaks])
         e_pos = np.array([p.log_position for p in est_peaks])
         cost = np.linalg.norm(t_pos[:, None, :] - e_pos[None, :, :], axis=2)
-        rows, cols = linear_sum_assignment(cost)
+        allowed = np.ones_like(cost, dtype=bool)
+        if max_match_distance is not None:
+            allowed = cost <= float(max_match_distance)
+        # Gate before assigning: a forbidden pair costs more than any set of allowed ones, so
+        # the assignment first maximises the number of allowed matches, then minimises their
+        # total distance (a true peak is never traded for a far-off one to free a near pair).
+        gated = np.where(allowed, cost, diag * (min(n_true, n_found) + 1))
+        rows, cols = linear_sum_assignment(gated)
         for r, c in zip(rows, cols, strict=True):
-            if max_match_distance is None or cost[r, c] <= float(max_match_distance):
+            if allowed[r, c]:
                 matches.append((int(r), int(c)))
+    matches.sort()
     matched = dict(matches)
 
     pos_err, ax1_err, ax2_err, frac_err, ratios = [], [], [], [], []
+    distances: list[float] = []
     for t, tp in enumerate(true_peaks):
         if t in matched:
             ep = est_peaks[matched[t]]
             d1 = abs(ep.log_position[0] - tp.log_position[0])
             d2 = abs(ep.log_position[1] - tp.log_position[1])
             pos_err.append(float(np.hypot(d1, d2)))
+            distances.append(pos_err[-1])
             ax1_err.append(d1)
             ax2_err.append(d2)
             frac_err.append(abs(ep.fraction - tp.fraction) if np.isfinite(tp.fraction) else 0.0)
@@ -791,7 +807,8 @@ def compare_to_truth(
         tv_distance=tv,
         n_true=n_true,
         n_found=n_found,
-        matches=tuple(sorted(matches)),
+        matches=tuple(matches),
+        matched_distances=tuple(distances),
     )
 
 

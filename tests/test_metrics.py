@@ -276,6 +276,37 @@ def test_compare_to_truth_with_peaks_and_missing_peak(small_grids):
     assert r.matches == ((0, 0),)
 
 
+def test_compare_to_truth_gates_matches_before_assigning(small_grids):
+    # Two true peaks 0.3 decade apart merged into one estimate near A, plus a small spurious
+    # estimate far away. Unconstrained, the Hungarian assignment trades A for the far estimate
+    # (1.3 + 0.25 < 0.05 + 1.6); with a match radius A keeps its near estimate and B is missed.
+    lg1, lg2, g1, g2 = small_grids
+    est = gaussian_map(lg1, lg2, [((-1.55, -1.5), (0.08, 0.08), 1.0),
+                                  ((-0.2, -1.5), (0.08, 0.08), 0.05)])
+    true_peaks = [Peak.from_log_position((-1.5, -1.5), fraction=0.6),
+                  Peak.from_log_position((-1.8, -1.5), fraction=0.4)]
+    free = compare_to_truth(est, true_peaks, g1, g2)
+    assert free.matches == ((0, 1), (1, 0))
+    gated = compare_to_truth(est, true_peaks, g1, g2, max_match_distance=0.5)
+    assert gated.matches == ((0, 0),)
+    assert len(gated.matched_distances) == 1
+    assert gated.matched_distances[0] == pytest.approx(0.05, abs=0.04)
+    diag = np.hypot(3.0, 3.0)
+    assert gated.position_error == pytest.approx((gated.matched_distances[0] + diag) / 2)
+    with pytest.raises(ValueError, match="max_match_distance"):
+        compare_to_truth(est, true_peaks, g1, g2, max_match_distance=0.0)
+
+
+def test_compare_to_truth_matched_distances_follow_matches(small_grids):
+    lg1, lg2, g1, g2 = small_grids
+    F = gaussian_map(lg1, lg2, [((-2.5, -1.0), (0.1, 0.1), 1.0), ((-1.0, -2.0), (0.1, 0.1), 0.5)])
+    true_peaks = [Peak.from_log_position((-1.0, -2.1)), Peak.from_log_position((-2.5, -1.0))]
+    r = compare_to_truth(F, true_peaks, g1, g2)
+    assert len(r.matched_distances) == len(r.matches) == 2
+    assert r.position_error == pytest.approx(np.mean(r.matched_distances))
+    assert r.matched_distances[0] == pytest.approx(0.1, abs=0.04)
+
+
 def test_compare_to_truth_broader_estimate_width_ratio(small_grids):
     lg1, lg2, g1, g2 = small_grids
     true = gaussian_map(lg1, lg2, [((-1.5, -1.5), (0.1, 0.1), 1.0)])
