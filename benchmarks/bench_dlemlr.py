@@ -292,12 +292,17 @@ def main(argv: list[str] | None = None) -> int:
 
     lines = ["| case | method | result | target / note |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    emit_table(lines, args.markdown)
+    return 0
+
+
+def emit_table(lines: list[str], markdown: str | None) -> None:
+    """Print the markdown table ``lines`` and, if ``markdown`` is a path, write it there too."""
     table = "\n".join(lines)
     print()
     print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table + "\n")
-    return 0
+    if markdown:
+        Path(markdown).write_text(table + "\n")
 
 
 REAL_DATASETS = {

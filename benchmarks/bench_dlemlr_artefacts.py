@@ -28,7 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_dlemlr import MATCH_RADIUS, random_cases
+from benchmarks.bench_dlemlr import MATCH_RADIUS, emit_table, random_cases
 from laplace_inv.classical import TikhonovInverter
 from laplace_inv.dlemlr.estimator import DLEMLRInverter
 from laplace_inv.methods import make_inverter
@@ -91,11 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {name} | {s['far']:.2%} | {s['edge']:.2%} | {s['frac']:.4f} "
                      f"| {s['frac_clean']:.4f} |")
         print(lines[-1], flush=True)
-    table = "\n".join(lines)
-    print()
-    print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table + "\n")
+    emit_table(lines, args.markdown)
     return 0
 
 
