@@ -100,8 +100,7 @@ def random_scores(est, cases) -> dict[str, Any]:
     of maps dominate it. ``est=None`` scores the true maps on the output grid: the floor that
     peak picking on a 64 × 64 grid leaves.
     """
-    pos, width, frac, distances, per_peak = [], [], [], [], []
-    n_true = 0
+    pos, width, frac, per_peak = [], [], [], []
     for sc in cases:
         F = sc.truth if est is None else est.invert(sc.data).map
         r = compare_to_truth(F, sc.true_peaks(), sc.kernel.grid1, sc.kernel.grid2,
@@ -110,20 +109,20 @@ def random_scores(est, cases) -> dict[str, Any]:
         frac.append(r.fraction_error)
         if np.isfinite(r.width_ratio):
             width.append(r.width_ratio)
-        distances.extend(r.matched_distances)
-        peak_distance = np.full(r.n_true, np.nan)
+        peak_distance = np.full(r.n_true, np.nan)  # NaN: no estimate within the radius
         for (t, _), d in zip(r.matches, r.matched_distances, strict=True):
             peak_distance[t] = d
         per_peak.append(peak_distance)
-        n_true += r.n_true
+    peak_distances = np.concatenate(per_peak) if per_peak else np.empty(0)
+    matched = peak_distances[np.isfinite(peak_distances)]
     return {
         "position_error": float(np.mean(pos)),
-        "position_matched": float(np.mean(distances)) if distances else float("nan"),
-        "missed": 1.0 - len(distances) / max(n_true, 1),
+        "position_matched": float(np.mean(matched)) if matched.size else float("nan"),
+        "missed": 1.0 - matched.size / max(peak_distances.size, 1),
         "fwhm_ratio": float(np.median(width)) if width else float("nan"),
         "fraction_error": float(np.mean(frac)),
         "per_case": {"position_error": np.asarray(pos), "fraction_error": np.asarray(frac)},
-        "per_peak_distance": np.concatenate(per_peak) if per_peak else np.empty(0),
+        "per_peak_distance": peak_distances,
     }
 
 
