@@ -195,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=1, help="noise seeds per resolution case")
     ap.add_argument("--baseline", action="store_true")
     ap.add_argument("--refine", action="store_true", help="also score refine=True")
-    ap.add_argument("--refine-steps", type=int, default=200,
-                    help="projected-gradient steps of refine=True")
+    ap.add_argument("--refine-steps", type=int, default=None,
+                    help="projected-gradient steps of refine=True (default: the estimator's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--markdown", default=None, help="also write the table here")
     ap.add_argument("--figures", default=None,
@@ -209,9 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     methods = {"DLEMLR": DLEMLRInverter.from_pretrained(kernel=kernel,
                                                          weights_dir=args.weights_dir)}
     if args.refine:
+        steps = {} if args.refine_steps is None else {"refine_steps": args.refine_steps}
         methods["DLEMLR+refine"] = DLEMLRInverter.from_pretrained(
-            kernel=kernel, weights_dir=args.weights_dir, refine=True,
-            refine_steps=args.refine_steps)
+            kernel=kernel, weights_dir=args.weights_dir, refine=True, **steps)
     if args.baseline:
         from laplace_inv.classical import TikhonovInverter
         from laplace_inv.methods import make_inverter

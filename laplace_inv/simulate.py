@@ -174,6 +174,28 @@ def _render_batch(
     l2: np.ndarray,
 ) -> np.ndarray:
     """Vectorised rendering: arrays of shape (n, P, ...) → maps (n, N1, N2)."""
+    q, norm = _quadratic_form(centers, sigmas, rhos, l1, l2)
+    dens = np.exp(-0.5 * q) * (weights / norm)[..., None, None]
+    cell = _bin_widths(l1)[:, None] * _bin_widths(l2)[None, :]
+    return dens.sum(axis=1) * cell
+
+
+def _component_labels(q: np.ndarray, norm: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The index of the component with the largest weighted density at each bin, (n, N1, N2).
+
+    ``q`` and ``norm`` come from :func:`_quadratic_form`. Densities are compared in log space,
+    so that bins where every density underflows still go to the nearest component;
+    components of weight 0 (padding) never win.
+    """
+    with np.errstate(divide="ignore"):
+        log_w = np.log(weights / norm)
+    return np.argmax(-0.5 * q + log_w[..., None, None], axis=1).astype(np.int8)
+
+
+def _quadratic_form(
+    centers: np.ndarray, sigmas: np.ndarray, rhos: np.ndarray, l1: np.ndarray, l2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each tilted Gaussian's ``q`` (n, P, N1, N2) and normalisation ``2πσ1σ2√(1−ρ²)``."""
     d1 = (l1[None, None, :] - centers[..., 0:1]) / sigmas[..., 0:1]  # (n, P, N1)
     d2 = (l2[None, None, :] - centers[..., 1:2]) / sigmas[..., 1:2]  # (n, P, N2)
     one_minus = 1.0 - rhos**2
@@ -182,10 +204,7 @@ def _render_batch(
         + d2[..., None, :] ** 2
         - 2.0 * rhos[..., None, None] * d1[..., :, None] * d2[..., None, :]
     ) / one_minus[..., None, None]
-    norm = 2.0 * np.pi * sigmas[..., 0] * sigmas[..., 1] * np.sqrt(one_minus)
-    dens = np.exp(-0.5 * q) * (weights / norm)[..., None, None]
-    cell = _bin_widths(l1)[:, None] * _bin_widths(l2)[None, :]
-    return dens.sum(axis=1) * cell
+    return q, 2.0 * np.pi * sigmas[..., 0] * sigmas[..., 1] * np.sqrt(one_minus)
 
 
 def sample_peaks(
@@ -340,6 +359,7 @@ def make_training_set(
     oversample: int = 1,
     random_state: int | np.random.Generator | None = None,
     return_clean: bool = False,
+    return_labels: bool = False,
     chunk_size: int = 512,
 ) -> tuple[np.ndarray, ...]:
     """Vectorised (decay, map) training pairs.
@@ -360,6 +380,9 @@ def make_training_set(
         Seed.
     return_clean : bool
         Also return the noise-free data.
+    return_labels : bool
+        Also return, for every output bin, the index of the peak whose weighted density is
+        largest there (a partition of the map into one region per peak).
 
     Returns
     -------
@@ -371,6 +394,8 @@ def make_training_set(
         Noise standard deviations.
     X_clean : numpy.ndarray, optional
         Noise-free decays, when ``return_clean``.
+    labels : numpy.ndarray of int8, shape (n_samples, N1*N2), optional
+        The peak regions, when ``return_labels`` (after ``X_clean`` if both are asked).
 
     Examples
     --------
@@ -409,10 +434,14 @@ def make_training_set(
         snrs = np.exp(rng.uniform(lo, hi, n_samples))
     X = np.empty((n_samples, *kernel.data_shape))
     Y = np.empty((n_samples, *kernel.map_shape))
+    labels = np.empty((n_samples, *kernel.map_shape), dtype=np.int8) if return_labels else None
     for start in range(0, n_samples, chunk_size):
         sl = slice(start, start + chunk_size)
         args = (centers[sl], sigmas[sl], weights[sl], rhos[sl])
         Y[sl] = _render_batch(*args, l1, l2)
+        if labels is not None:
+            q, norm = _quadratic_form(centers[sl], sigmas[sl], rhos[sl], l1, l2)
+            labels[sl] = _component_labels(q, norm, weights[sl])
         F_sim = Y[sl] if oversample <= 1 else _render_batch(*args, lf1, lf2)
         X[sl] = sim_kernel.K1 @ F_sim @ sim_kernel.K2.T
     clean = X.copy() if return_clean else None
@@ -423,6 +452,8 @@ def make_training_set(
     )
     if return_clean:
         out = (*out, clean.reshape(n_samples, -1))
+    if labels is not None:
+        out = (*out, labels.reshape(n_samples, -1))
     return out
 
 

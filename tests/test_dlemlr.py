@@ -27,7 +27,7 @@ from laplace_inv.dlemlr.features import (
     project_data,
     project_with_noise,
 )
-from laplace_inv.dlemlr.loss import dual_loss
+from laplace_inv.dlemlr.loss import dual_loss, region_mass_error
 from laplace_inv.dlemlr.network import (
     DLEMLRNet,
     Projector,
@@ -152,6 +152,44 @@ def test_relative_dual_loss_equals_formula():
     assert float(d) == pytest.approx(want_d, rel=1e-5)
     assert float(p) == pytest.approx(want_p, rel=1e-5)
     assert float(got) == pytest.approx(0.4 * want_d + want_p, rel=1e-5)
+
+
+def test_region_mass_error_equals_formula():
+    g = torch.Generator().manual_seed(2)
+    f = torch.rand(3, 4, 5, generator=g)
+    F = torch.rand(3, 4, 5, generator=g)
+    labels = torch.randint(0, 3, (3, 20), generator=g).to(torch.float16)  # stored as floats
+    got = region_mass_error(f, F.reshape(3, -1), labels).numpy()
+    for b in range(3):
+        lab = labels[b].numpy().astype(int)
+        diff = (f[b] - F[b]).numpy().ravel()
+        want = sum(diff[lab == j].sum() ** 2 for j in range(3)) / F[b].sum().item() ** 2
+        assert got[b] == pytest.approx(want, rel=1e-5)
+    # Moving mass inside a region costs nothing; moving it across regions does.
+    F1 = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])
+    lab = torch.tensor([[0, 0, 1, 1]])
+    assert float(region_mass_error(torch.tensor([[[0.0, 1.0], [0.0, 1.0]]]), F1, lab)) == 0.0
+    assert float(region_mass_error(torch.tensor([[[0.0, 0.0], [1.0, 1.0]]]), F1, lab)) > 0.0
+
+
+def test_neuralnet_get_loss_adds_region_mass_term(tiny_kernel):
+    kw = dict(module__grid=(16, 16), module__patch=4, module__dim=16, module__depth=1,
+              module__heads=2, criterion=torch.nn.MSELoss, w_data=0.4, w_phys=1.0)
+    plain = DLEMLRNeuralNet(DLEMLRNet, **kw).initialize()
+    massy = DLEMLRNeuralNet(DLEMLRNet, w_mass=3.0, **kw).initialize()
+    X, Y, _, labels = make_training_set(tiny_kernel, 2, prior=TINY_PRIOR, random_state=4,
+                                        return_labels=True)
+    S = X.reshape(2, *tiny_kernel.data_shape)
+    data = make_feature_set(tiny_kernel, S, Y, labels=labels, n_iter=2)
+    feats, F = data.batch(), torch.from_numpy(Y).float()
+    f = torch.from_numpy(np.random.default_rng(0).random((2, 16, 16))).float()
+    extra = 3.0 * region_mass_error(f, F, feats["labels"]).mean()
+    got = massy.get_loss(f, F, X=feats) - plain.get_loss(f, F, X=feats)
+    assert float(got) == pytest.approx(float(extra), rel=1e-4)
+    with pytest.raises(ValueError, match="labels"):
+        massy.get_loss(f, F, X=make_feature_set(tiny_kernel, S, Y, n_iter=2).batch())
+    with pytest.raises(ValueError, match="labels must be"):
+        make_feature_set(tiny_kernel, S, Y, labels=labels[:, :5], n_iter=2)
 
 
 def test_admm_converges_to_the_nonnegative_tikhonov_solution(tiny_kernel):

@@ -58,6 +58,24 @@ def test_make_training_set_shapes_and_seed():
     assert np.array_equal(X, X2) and np.array_equal(Y, Y2)
 
 
+def test_make_training_set_labels_partition_the_map_by_peak():
+    k = cement_kernel(n_grid=32)
+    prior = PeakPrior(n_peaks=(3, 3), sigma=(0.05, 0.1), min_separation=1.0)
+    X, Y, _, labels = make_training_set(k, 4, prior=prior, random_state=2, return_labels=True)
+    X2, Y2, _ = make_training_set(k, 4, prior=prior, random_state=2)
+    assert np.array_equal(X, X2) and np.array_equal(Y, Y2)  # the pairs do not change
+    assert labels.shape == Y.shape and labels.dtype == np.int8
+    for y, lab in zip(Y, labels, strict=True):
+        assert set(np.unique(lab)) == {0, 1, 2}
+        # Narrow, well-separated peaks: each region holds one whole peak, and the peak's
+        # maximum lies inside its own region.
+        masses = np.bincount(lab, weights=y, minlength=3)
+        assert masses.min() > 0.05
+        for j in range(3):
+            inside = np.where(lab == j, y, 0.0)
+            assert lab[np.argmax(inside)] == j and inside.max() > 0.5 * y[lab == j].max()
+
+
 def test_prior_respects_separation_and_t1_ge_t2():
     k = cement_kernel(n_grid=32)
     prior = PeakPrior(n_peaks=(3, 3), min_separation=0.5, t1_ge_t2=True)

@@ -25,8 +25,9 @@ from laplace_inv.dlemlr.features import (
 )
 from laplace_inv.kernels import Kernel2D
 
-#: Per-sample arrays (``S`` only with the noisy physics target).
-SAMPLE_KEYS = ("nnt", "bp", "scalars", "S")
+#: Per-sample arrays (``S`` only with the noisy physics target, ``labels`` only for the
+#: peak-region mass term).
+SAMPLE_KEYS = ("nnt", "bp", "scalars", "S", "labels")
 
 #: Per-layout arrays.
 LAYOUT_KEYS = ("gram1", "gram2", "K1", "K2", "npts")
@@ -39,7 +40,9 @@ class FeatureSet(torch.utils.data.Dataset):
     ----------
     samples : dict of numpy.ndarray
         Per-sample arrays (first axis: sample): ``nnt``, ``bp``, ``scalars`` and, for the
-        noisy physics target, ``S`` (the padded compressed noisy data).
+        noisy physics target, ``S`` (the padded compressed noisy data), and for the
+        peak-region mass term ``labels`` (region index per bin; small integers, exact in
+        float16).
     layouts : dict of numpy.ndarray
         Per-layout arrays (first axis: layout): ``gram1``, ``gram2`` ``(N1, N2)``, ``K1``
         ``(N1, N1)``, ``K2`` ``(N2, N2)``, ``npts`` (``n1·n2``).
@@ -112,6 +115,7 @@ def make_feature_set(
     maps: np.ndarray,
     *,
     physics_target: str = "clean",
+    labels: np.ndarray | None = None,
     n_iter: int = DEFAULT_N_ITER,
     rtol: float = 1e-8,
     dtype: type | np.dtype = np.float32,
@@ -129,6 +133,9 @@ def make_feature_set(
     physics_target : {"clean", "noisy"}
         What the physics term compares against: the noise-free decay of the true map
         (computed from the map in the loss; the paper's choice) or the noisy data (stored).
+    labels : numpy.ndarray, shape (n, N1*N2), optional
+        Peak region of every bin, for the region-mass loss term
+        (``make_training_set(..., return_labels=True)``).
     n_iter : int
         ADMM iterations of the ``nnt`` channels.
     dtype : numpy dtype
@@ -159,6 +166,12 @@ def make_feature_set(
     samples = {k: inputs[k] for k in ("nnt", "bp", "scalars")}
     if physics_target == "noisy":
         samples["S"] = project_data(kernel, S, rtol).astype(np.float32)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(S), maps.shape[-1]) or labels.min() < 0 or labels.max() > 255:
+            raise ValueError(f"labels must be region indices 0-255 of shape "
+                             f"{(len(S), maps.shape[-1])}, got shape {labels.shape}")
+        samples["labels"] = labels
     K1p, K2p = padded_problem(kernel, rtol)
     layouts = {
         "gram1": inputs["gram1"],

@@ -63,6 +63,7 @@ from laplace_inv.dlemlr.estimator import (
     sha256_file,
 )
 from laplace_inv.dlemlr.features import BASE_CHANNEL, DEFAULT_N_ITER, NNT_SCALES
+from laplace_inv.dlemlr.loss import region_mass_error
 from laplace_inv.kernels import Kernel2D, KernelAxis
 from laplace_inv.simulate import PeakPrior, cement_kernel, make_training_set
 
@@ -121,12 +122,14 @@ def simulate_features(
     n_iter: int = DEFAULT_N_ITER,
     physics_target: str = "clean",
     n_grid: int = 64,
+    labels: bool = False,
     n_jobs: int = 1,
 ) -> FeatureSet:
     """Simulated, normalised, featurised training pairs over random layouts.
 
     Chunk ``i`` (``chunk`` pairs on one random layout) is drawn from its own generator,
-    seeded by ``(seed, i)``, so the result does not depend on ``n_jobs``.
+    seeded by ``(seed, i)``, so the result does not depend on ``n_jobs``. ``labels`` adds each
+    bin's peak region (for the ``w_mass`` loss term); the pairs themselves do not change.
 
     Returns
     -------
@@ -136,7 +139,7 @@ def simulate_features(
     sizes = [min(chunk, n_samples - start) for start in range(0, n_samples, chunk)]
     jobs = (
         delayed(_simulate_chunk)(family, m, (seed, i), prior, snr, oversample, n_iter,
-                                 physics_target, n_grid)
+                                 physics_target, n_grid, labels)
         for i, m in enumerate(sizes)
     )
     return FeatureSet.concat(Parallel(n_jobs=n_jobs)(jobs))
@@ -144,17 +147,19 @@ def simulate_features(
 
 def _simulate_chunk(family: str, m: int, seed: tuple[int, int], prior: PeakPrior,
                     snr: tuple[float, float], oversample: int, n_iter: int,
-                    physics_target: str, n_grid: int) -> FeatureSet:
+                    physics_target: str, n_grid: int, labels: bool) -> FeatureSet:
     rng = np.random.default_rng(seed)
     kernel = random_layout(family, rng, n_grid)
-    X, Y, _ = make_training_set(
-        kernel, m, prior=prior, snr=snr, oversample=oversample, random_state=rng
+    X, Y, _, *regions = make_training_set(
+        kernel, m, prior=prior, snr=snr, oversample=oversample, random_state=rng,
+        return_labels=labels,
     )
     S = X.reshape(m, *kernel.data_shape)
     scale = np.maximum(np.abs(S).reshape(m, -1).max(axis=1), 1e-300)
     S = S / scale[:, None, None]
     return make_feature_set(kernel, S, Y / scale[:, None], physics_target=physics_target,
-                            n_iter=n_iter, dtype=np.float16)
+                            labels=regions[0] if labels else None, n_iter=n_iter,
+                            dtype=np.float16)
 
 
 def _init_record(path: str | None) -> dict | None:
@@ -172,10 +177,11 @@ def _init_record(path: str | None) -> dict | None:
 
 
 def _map_errors(est: DLEMLRInverter, data: FeatureSet) -> dict[str, float]:
-    """Relative L2 map error of the network and of its base (input) channel alone."""
+    """Relative L2 map error of the network and of its base (input) channel alone, and the
+    network's peak-region mass error when the set has region labels."""
     module = est.net_.module_
     module.eval()
-    err_net, err_base = [], []
+    err_net, err_base, err_mass = [], [], []
     with torch.no_grad():
         for start in range(0, len(data), 256):
             idx = slice(start, start + 256)
@@ -186,10 +192,17 @@ def _map_errors(est: DLEMLRInverter, data: FeatureSet) -> dict[str, float]:
             base = feats["nnt"][:, BASE_CHANNEL].numpy().reshape(len(truth), -1)
             err_net.append(np.linalg.norm(pred - truth, axis=1) / nt)
             err_base.append(np.linalg.norm(base - truth, axis=1) / nt)
-    return {
+            if "labels" in feats:
+                err_mass.append(region_mass_error(
+                    torch.from_numpy(pred), torch.from_numpy(truth), feats["labels"]
+                ).numpy())
+    out = {
         "relative_map_error_net": float(np.mean(np.concatenate(err_net))),
         "relative_map_error_base_channel": float(np.mean(np.concatenate(err_base))),
     }
+    if err_mass:
+        out["region_mass_error_net"] = float(np.mean(np.concatenate(err_mass)))
+    return out
 
 
 def train_main(argv: list[str] | None = None) -> int:
@@ -228,6 +241,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-iter-phys", type=int, default=DEFAULT_N_ITER)
     p.add_argument("--w-data", type=float, default=0.4)
     p.add_argument("--w-phys", type=float, default=1.0)
+    p.add_argument("--w-mass", type=float, default=0.0,
+                   help="weight of the peak-region mass term (loss.region_mass_error)")
     p.add_argument("--physics-target", default="clean", choices=("clean", "noisy"))
     p.add_argument("--snr-min", type=float, default=30.0)
     p.add_argument("--snr-max", type=float, default=3000.0)
@@ -254,7 +269,8 @@ def train_main(argv: list[str] | None = None) -> int:
     snr = (args.snr_min, args.snr_max)
     data = simulate_features(
         args.family, args.n_train, args.seed, chunk=args.chunk, snr=snr, prior=prior,
-        physics_target=args.physics_target, n_iter=args.n_iter_phys, n_jobs=args.sim_jobs,
+        physics_target=args.physics_target, n_iter=args.n_iter_phys,
+        labels=args.w_mass > 0, n_jobs=args.sim_jobs,
     )
     t_sim = time.perf_counter() - t0
     if args.verbose:
@@ -263,7 +279,7 @@ def train_main(argv: list[str] | None = None) -> int:
         args.family, np.random.default_rng(args.seed)
     )
     est = DLEMLRInverter(
-        kernel=reference, w_data=args.w_data, w_phys=args.w_phys,
+        kernel=reference, w_data=args.w_data, w_phys=args.w_phys, w_mass=args.w_mass,
         physics_target=args.physics_target, dim=args.dim, depth=args.depth,
         heads=args.heads, patch=args.patch, mlp_ratio=args.mlp_ratio,
         n_iter_phys=args.n_iter_phys, max_epochs=args.epochs, lr=args.lr,
@@ -277,7 +293,8 @@ def train_main(argv: list[str] | None = None) -> int:
     del data
     test_data = simulate_features(
         args.family, args.n_test, args.seed + 10_000, chunk=args.chunk, snr=snr, prior=prior,
-        physics_target=args.physics_target, n_iter=args.n_iter_phys, n_jobs=args.sim_jobs,
+        physics_target=args.physics_target, n_iter=args.n_iter_phys, labels=True,
+        n_jobs=args.sim_jobs,
     )
     metrics = _map_errors(est, test_data)
     valid = [row["valid_loss"] for row in est.history_ if "valid_loss" in row]
@@ -307,7 +324,9 @@ def train_main(argv: list[str] | None = None) -> int:
             "time_limit_s": args.time_limit,
             "optimizer": "AdamW + cosine annealing, grad-norm clip 1",
             "loss": "dual loss, relative squared errors per sample "
-                    "(laplace_inv.dlemlr.loss.dual_loss, relative=True)",
+                    "(laplace_inv.dlemlr.loss.dual_loss, relative=True)"
+                    + (f" + {args.w_mass:g} x peak-region mass error "
+                       "(laplace_inv.dlemlr.loss.region_mass_error)" if args.w_mass else ""),
             "inputs": {"nnt_scales": list(NNT_SCALES), "admm_rho": ADMM_RHO,
                        "base_channel": BASE_CHANNEL},
             "warmup_steps": args.warmup_steps,
