@@ -174,7 +174,13 @@ def _render_batch(
     l2: np.ndarray,
 ) -> np.ndarray:
     """Vectorised rendering: arrays of shape (n, P, ...) → maps (n, N1, N2)."""
-    q, norm = _quadratic_form(centers, sigmas, rhos, l1, l2)
+    return _render_form(*_quadratic_form(centers, sigmas, rhos, l1, l2), weights, l1, l2)
+
+
+def _render_form(
+    q: np.ndarray, norm: np.ndarray, weights: np.ndarray, l1: np.ndarray, l2: np.ndarray
+) -> np.ndarray:
+    """:func:`_render_batch` from the components' :func:`_quadratic_form`."""
     dens = np.exp(-0.5 * q) * (weights / norm)[..., None, None]
     cell = _bin_widths(l1)[:, None] * _bin_widths(l2)[None, :]
     return dens.sum(axis=1) * cell
@@ -438,9 +444,10 @@ def make_training_set(
     for start in range(0, n_samples, chunk_size):
         sl = slice(start, start + chunk_size)
         args = (centers[sl], sigmas[sl], weights[sl], rhos[sl])
-        Y[sl] = _render_batch(*args, l1, l2)
+        # The quadratic form is the costly part of rendering: the labels reuse it.
+        q, norm = _quadratic_form(centers[sl], sigmas[sl], rhos[sl], l1, l2)
+        Y[sl] = _render_form(q, norm, weights[sl], l1, l2)
         if labels is not None:
-            q, norm = _quadratic_form(centers[sl], sigmas[sl], rhos[sl], l1, l2)
             labels[sl] = _component_labels(q, norm, weights[sl])
         F_sim = Y[sl] if oversample <= 1 else _render_batch(*args, lf1, lf2)
         X[sl] = sim_kernel.K1 @ F_sim @ sim_kernel.K2.T

@@ -158,7 +158,7 @@ def _simulate_chunk(family: str, m: int, seed: tuple[int, int], prior: PeakPrior
     scale = np.maximum(np.abs(S).reshape(m, -1).max(axis=1), 1e-300)
     S = S / scale[:, None, None]
     return make_feature_set(kernel, S, Y / scale[:, None], physics_target=physics_target,
-                            labels=regions[0] if labels else None, n_iter=n_iter,
+                            labels=regions[0] if regions else None, n_iter=n_iter,
                             dtype=np.float16)
 
 
