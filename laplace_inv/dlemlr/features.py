@@ -193,7 +193,7 @@ def fista_nnls(
 ) -> torch.Tensor:
     """Batched FISTA for ``min_{F≥0} ½‖K1p F K2pᵀ − Sp‖²`` (Gram form, step ``1/L``).
 
-    Used by the test-time refinement (``refine=True``, plain projected gradient).
+    Used by the test-time refinement with ``refine_penalty=0`` (plain projected gradient).
 
     Parameters
     ----------
