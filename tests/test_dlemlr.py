@@ -462,6 +462,15 @@ def test_refine_lowers_residual(tiny_kernel, tiny_data, tiny_fitted, tmp_path, p
     assert (res.map >= 0).all()
 
 
+@pytest.mark.parametrize("penalty", [-1.0, float("nan"), float("inf")])
+def test_refine_penalty_is_validated(tiny_kernel, tiny_data, tiny_fitted, tmp_path, penalty):
+    _, _, Xv, _ = tiny_data
+    path = tiny_fitted.save(tmp_path / "m.safetensors")
+    est = DLEMLRInverter.load(path, tiny_kernel, refine=True, refine_penalty=penalty)
+    with pytest.raises(ValueError, match="refine_penalty"):
+        est.invert(Xv[0].reshape(tiny_kernel.data_shape))
+
+
 def test_unfitted_raises(tiny_kernel):
     from sklearn.exceptions import NotFittedError
 

@@ -481,6 +481,10 @@ class DLEMLRInverter(BaseInverter):
                 f"the network was built for a {self.net_.module_.grid} grid but the kernel's "
                 f"grid is {kernel.map_shape}"
             )
+        penalty = float(self.refine_penalty)
+        if self.refine and not (np.isfinite(penalty) and penalty >= 0):
+            raise ValueError(f"refine_penalty must be a finite number >= 0 (0: projected "
+                             f"gradient), got {self.refine_penalty!r}")
         module = self.net_.module_
         module.eval()
         dev = self.net_.device
@@ -504,8 +508,8 @@ class DLEMLRInverter(BaseInverter):
             k1, k2 = torch.from_numpy(K1p), torch.from_numpy(K2p)
             Sp = torch.from_numpy(project_data(kernel, batch, scales=scales))
             before = _residual_norms(maps, k1, k2, Sp)
-            if float(self.refine_penalty) > 0:
-                rho = float(self.refine_penalty) * torch.from_numpy(np.concatenate(sigmas)) ** 2
+            if penalty > 0:
+                rho = penalty * torch.from_numpy(np.concatenate(sigmas)) ** 2
                 maps = admm_refinement(spectral_operator(kernel), Sp, maps, rho,
                                        int(self.refine_steps)).double()
             else:
@@ -516,7 +520,7 @@ class DLEMLRInverter(BaseInverter):
                 info.update(
                     refined=True,
                     refine_steps=int(self.refine_steps),
-                    refine_penalty=float(self.refine_penalty),
+                    refine_penalty=penalty,
                     residual_before=float(before[i]),
                     residual_after=float(after[i]),
                     relative_residual_before=float(before[i] / snorm[i]),
