@@ -221,12 +221,13 @@ def admm_refinement(
     """Early-stopped ADMM on the physics loss ``min_{F≥0} ½‖K̃1 F K̃2ᵀ − S̃‖²`` from ``start``.
 
     Each iteration solves ``(KᵀK + ρI)F = KᵀS̃ + ρ(Z − U)`` exactly: a proximal step of
-    size ``1/ρ`` on the misfit, followed by the non-negativity projection. In the kernel's
-    spectral coordinates a component with singular value ``s`` closes the fraction
-    ``s²/(s² + ρ)`` of its gap to the data per iteration: components the data determine
-    (``s² ≫ ρ``) follow the data within a few iterations, the others stay where ``start``
-    put them. ``n_iter`` and ``ρ`` together set how far the refinement goes (like a Tikhonov
-    weight ``≈ ρ/n_iter`` on the change from ``start``).
+    size ``1/ρ`` on the misfit, followed by the non-negativity projection. Ignoring the
+    projection (and the over-relaxation), in the kernel's spectral coordinates a component
+    with singular value ``s`` closes the fraction ``s²/(s² + ρ)`` of its gap to the data per
+    iteration: components the data determine (``s² ≫ ρ``) follow the data within a few
+    iterations, the others stay near where ``start`` put them. ``n_iter`` and ``ρ`` together
+    set how far the refinement goes, roughly like a Tikhonov weight ``ρ/n_iter`` on the
+    change from ``start``.
 
     Parameters
     ----------
