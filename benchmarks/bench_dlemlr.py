@@ -52,6 +52,10 @@ except ImportError:  # pragma: no cover
 SEED0 = 7_000_000
 #: The parts of the table (``--sections``).
 SECTIONS = ("resolution", "random", "cement", "real", "speed")
+#: The classical methods of ``--baseline`` (``--classical``).
+CLASSICAL = ("tikhonov", "upen", "l1")
+#: The random-map layouts (``--layouts``).
+LAYOUTS = ("cement", "32x4096")
 SEPARATIONS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 #: Largest distance (decades) at which an estimated peak counts as a true peak's estimate.
 #: Without a radius the one-to-one assignment pairs a merged-away true peak with whatever is
@@ -211,20 +215,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refine-penalty", type=float, default=None,
                     help="refine_penalty of refine=True (default: the estimator's; "
                          "0: projected gradient)")
-    ap.add_argument("--classical", default="tikhonov,upen,l1",
-                    help="classical methods of --baseline (subset of tikhonov,upen,l1)")
-    ap.add_argument("--sections", default=",".join(SECTIONS),
-                    help="which parts to run (subset of " + ",".join(SECTIONS) + ")")
-    ap.add_argument("--layouts", default="cement,32x4096",
-                    help="random-map layouts (subset of cement,32x4096)")
+    for option, choices, what in (("--classical", CLASSICAL, "classical methods of --baseline"),
+                                  ("--sections", SECTIONS, "parts of the table to run"),
+                                  ("--layouts", LAYOUTS, "random-map layouts")):
+        ap.add_argument(option, default=",".join(choices),
+                        help=f"{what} (subset of {','.join(choices)})")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--markdown", default=None, help="also write the table here")
     ap.add_argument("--figures", default=None,
                     help="write Fig.-2-style real-data comparisons (PNG) into this folder")
     args = ap.parse_args(argv)
-    sections = set(args.sections.split(","))
-    if not sections <= set(SECTIONS):
-        ap.error(f"--sections: unknown {sorted(sections - set(SECTIONS))}")
+    for option, choices in (("classical", CLASSICAL), ("sections", SECTIONS),
+                            ("layouts", LAYOUTS)):
+        chosen = set(getattr(args, option).split(","))
+        if not chosen <= set(choices):
+            ap.error(f"--{option}: unknown {sorted(chosen - set(choices))}")
+        setattr(args, option, chosen)
+    sections = args.sections
     torch.set_num_threads(args.threads)
     os.environ.setdefault("LAPLACE_INV_DATA", "/work/shared/data")
 
@@ -241,12 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         from laplace_inv.classical import TikhonovInverter
         from laplace_inv.methods import make_inverter
 
-        classical = args.classical.split(",")
-        if "tikhonov" in classical:
+        if "tikhonov" in args.classical:
             methods["Tikhonov-GCV"] = TikhonovInverter(kernel, penalty="global", alpha="gcv")
-        if "upen" in classical:
+        if "upen" in args.classical:
             methods["UPEN"] = make_inverter("upen", kernel)
-        if "l1" in classical:
+        if "l1" in args.classical:
             methods["L1"] = make_inverter("l1", kernel)
     rows: list[tuple[str, str, str, str]] = []
 
@@ -262,11 +268,12 @@ def main(argv: list[str] | None = None) -> int:
                     v = smallest_resolved(est, axis, snr, args.seeds)
                     add(f"pair sigma=0.04 along {axis}, SNR {snr:g}", name,
                         f"smallest resolved {v:g} dec", targets[snr])
-    layouts = {"48x1000 (cement)": kernel,
-               "32x4096": Kernel2D(KernelAxis("T1_IR", np.geomspace(5e-4, 2.0, 32)),
-                                   KernelAxis("T2", np.arange(1, 4097) * 5e-5))}
-    layouts = {name: lk for name, lk in layouts.items()
-               if name.split()[-1].strip("()") in args.layouts.split(",")}
+    layouts = {}
+    if "cement" in args.layouts:
+        layouts["48x1000 (cement)"] = kernel
+    if "32x4096" in args.layouts:
+        layouts["32x4096"] = Kernel2D(KernelAxis("T1_IR", np.geomspace(5e-4, 2.0, 32)),
+                                      KernelAxis("T2", np.arange(1, 4097) * 5e-5))
     if compare_to_truth is not None and "random" in sections:
         for lname, lk in layouts.items():
             cases = random_cases(lk, args.n_random)
@@ -306,20 +313,22 @@ def main(argv: list[str] | None = None) -> int:
                         f"pos matched {m:+.4f} ± {se:.4f}",
                         f"over the {n_common} true peaks both matched (negative: DLEMLR "
                         "better)")
-    for name, est in methods.items() if "cement" in sections else ():
+    if "cement" in sections:
         sc = cement_like(kernel, snr=200, random_state=SEED0 + 9)
-        res = est.invert(sc.data)
-        val = peak_summary(res.map, kernel) if find_peaks else "-"
-        add("cement_like (T2 0.79 / 19.6 ms, T1 ~100 ms)", name, val,
-            f"resid/noise {res.residual_to_noise:.2f}")
+        for name, est in methods.items():
+            res = est.invert(sc.data)
+            val = peak_summary(res.map, kernel) if find_peaks else "-"
+            add("cement_like (T2 0.79 / 19.6 ms, T1 ~100 ms)", name, val,
+                f"resid/noise {res.residual_to_noise:.2f}")
     if "real" in sections:
         real_section(methods, args, add)
-    for name, est in methods.items():
-        if not name.startswith("DLEMLR") or "speed" not in sections:
-            continue
-        ms, rate = speed(est, kernel)
-        add("speed, 48x1000 -> 64x64, 2 threads", name,
-            f"{ms:.1f} ms/map single, {rate:.0f} maps/s batched", "<= 20 ms, >= 200 maps/s")
+    if "speed" in sections:
+        for name, est in methods.items():
+            if name.startswith("DLEMLR"):
+                ms, rate = speed(est, kernel)
+                add("speed, 48x1000 -> 64x64, 2 threads", name,
+                    f"{ms:.1f} ms/map single, {rate:.0f} maps/s batched",
+                    "<= 20 ms, >= 200 maps/s")
 
     lines = ["| case | method | result | target / note |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
@@ -364,7 +373,7 @@ def real_section(methods: dict, args: argparse.Namespace, add) -> None:
                         if name.startswith("DLEMLR")}
         if args.baseline:
             for name in ("upen", "l1"):
-                if name in args.classical.split(","):
+                if name in args.classical:
                     real_methods[name.upper()] = make_inverter(name, ds.kernel)
         maps, peaks = {}, {}
         for name, est in real_methods.items():
