@@ -48,8 +48,8 @@ VALIDATION_SEED0 = 8_000_000
 def settings(penalties: list[float], steps: list[int]) -> list[tuple[str, dict]]:
     """``(label, estimator options)`` of every row."""
     rows = [("no refinement", {"refine": False})]
-    # Gradient steps beyond 50 fall below the speed target and leave the simulated maps as
-    # they are; they are not scored.
+    # More than 50 gradient steps are not scored: 25 and 50 leave the simulated maps as they
+    # are, and 200 ran at about 110 maps/s, below the speed target (docs/changelog.md).
     rows += [(f"gradient, {k} steps", {"refine": True, "refine_penalty": 0.0, "refine_steps": k})
              for k in steps if k <= 50]
     rows += [(f"ADMM, penalty {p:g}, {k} steps",
