@@ -106,9 +106,37 @@ def test_clustered_prior_draws_close_pairs():
     assert np.median(far) > 0.4  # uniform placement rarely makes close pairs
 
 
+def test_pair_sigma_ratio_narrows_close_peaks_only():
+    from laplace_inv.simulate import sample_peaks
+
+    k = cement_kernel(n_grid=32)
+    base = PeakPrior(n_peaks=(1, 4), sigma=(0.03, 0.25), min_separation=0.12, cluster=0.5)
+    capped = PeakPrior(n_peaks=(1, 4), sigma=(0.03, 0.25), min_separation=0.12, cluster=0.5,
+                       pair_sigma_ratio=3.0)
+    narrowed = 0
+    for seed in range(40):
+        free = sample_peaks(base, k, np.random.default_rng(seed))
+        peaks = sample_peaks(capped, k, np.random.default_rng(seed))
+        # the same draws: centres and weights agree, widths only shrink
+        assert [p.center for p in peaks] == [p.center for p in free]
+        assert [p.weight for p in peaks] == [p.weight for p in free]
+        c = np.array([p.center for p in peaks])
+        for i, (p, q) in enumerate(zip(peaks, free, strict=True)):
+            assert np.all(np.array(p.sigma) <= np.array(q.sigma))
+            if len(peaks) == 1:
+                assert p.sigma == q.sigma
+                continue
+            nearest = np.delete(np.linalg.norm(c - c[i], axis=1), i).min()
+            assert max(p.sigma) <= max(nearest / 3.0, 0.03) + 1e-12
+            narrowed += p.sigma != q.sigma
+    assert narrowed > 0
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(cluster=1.5), "cluster must be a probability"),
     (dict(cluster=0.5, cluster_radius=0.1, min_separation=0.2), "cluster_radius"),
+    (dict(pair_sigma_ratio=-1.0), "pair_sigma_ratio"),
+    (dict(pair_sigma_ratio=float("nan")), "pair_sigma_ratio"),
 ])
 def test_clustered_prior_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -251,6 +251,9 @@ def train_main(argv: list[str] | None = None) -> int:
                         "(PeakPrior.cluster: close pairs for resolution)")
     p.add_argument("--cluster-radius", type=float, default=0.6,
                    help="largest distance of a clustered peak, decades")
+    p.add_argument("--pair-sigma-ratio", type=float, default=0.0,
+                   help="cap each peak's sigma at (distance to its nearest neighbour) / this "
+                        "(PeakPrior.pair_sigma_ratio; 0: off)")
     p.add_argument("--init", default=None,
                    help="weights file to fine-tune from (its JSON record is kept in the new one)")
     p.add_argument("--seed", type=int, default=0)
@@ -264,7 +267,8 @@ def train_main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     init_record = _init_record(args.init)
     prior = dataclasses.replace(TRAIN_PRIOR, cluster=args.cluster,
-                                cluster_radius=args.cluster_radius)
+                                cluster_radius=args.cluster_radius,
+                                pair_sigma_ratio=args.pair_sigma_ratio)
     t0 = time.perf_counter()
     snr = (args.snr_min, args.snr_max)
     data = simulate_features(
