@@ -56,3 +56,17 @@ def test_input_channel_is_an_inversion(splits):
     assert F.shape == k.map_shape and F.min() >= 0
     r = compare_to_truth(F, sc.true_peaks(), k.grid1, k.grid2)
     assert r.n_found >= 1 and r.position_error < 0.1
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "benchmarks" / "candidates")
+                                        .iterdir() if p.is_dir()))
+def test_candidate_weights_load_and_invert(name):
+    from laplace_inv.dlemlr.estimator import DLEMLRInverter
+
+    k = cement_kernel()
+    est = DLEMLRInverter.from_pretrained(kernel=k, weights_dir=ROOT / "benchmarks" / "candidates"
+                                         / name)  # checks the record's SHA-256
+    sc = make_scenario("one", k, [Peak((-1.0, -2.0), (0.1, 0.1), 1.0)], snr=1000,
+                       random_state=2)
+    r = compare_to_truth(est.invert(sc.data).map, sc.true_peaks(), k.grid1, k.grid2)
+    assert r.position_error < 0.1
