@@ -112,11 +112,18 @@ def random_scores(est, cases) -> dict[str, Any]:
     of maps dominate it. ``est=None`` scores the true maps on the output grid: the floor that
     peak picking on a 64 × 64 grid leaves.
     """
-    pos, width, frac, per_peak = [], [], [], []
-    for sc in cases:
-        F = sc.truth if est is None else est.invert(sc.data).map
+    return map_scores(cases, [sc.truth if est is None else est.invert(sc.data).map
+                              for sc in cases])
+
+
+def map_scores(cases, maps) -> dict[str, Any]:
+    """:func:`random_scores` of maps already computed, one per case; ``comparisons`` holds
+    each map's :class:`~laplace_inv.metrics.TruthComparison` for further analysis."""
+    pos, width, frac, per_peak, comparisons = [], [], [], [], []
+    for sc, F in zip(cases, maps, strict=True):
         r = compare_to_truth(F, sc.true_peaks(), sc.kernel.grid1, sc.kernel.grid2,
                              max_match_distance=MATCH_RADIUS)
+        comparisons.append(r)
         pos.append(r.position_error)
         frac.append(r.fraction_error)
         if np.isfinite(r.width_ratio):
@@ -135,6 +142,7 @@ def random_scores(est, cases) -> dict[str, Any]:
         "fraction_error": float(np.mean(frac)),
         "per_case": {"position_error": np.asarray(pos), "fraction_error": np.asarray(frac)},
         "per_peak_distance": peak_distances,
+        "comparisons": comparisons,
     }
 
 

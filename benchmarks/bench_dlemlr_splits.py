@@ -39,18 +39,17 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_dlemlr import (
-    MATCH_RADIUS,
     emit_table,
     format_scores,
+    map_scores,
     random_cases,
-    random_scores,
     smallest_resolved,
 )
 from benchmarks.bench_dlemlr_refine import VALIDATION_SEED0
 from laplace_inv.dlemlr.estimator import DLEMLRInverter
 from laplace_inv.dlemlr.features import NNT_SCALES, compute_inputs
 from laplace_inv.kernels import Kernel2D
-from laplace_inv.metrics import compare_to_truth, find_peaks
+from laplace_inv.metrics import TruthComparison, find_peaks
 from laplace_inv.simulate import Scenario, cement_kernel
 
 #: Largest distance (decades) of a split-like estimate from a true peak: about half the FWHM
@@ -78,29 +77,22 @@ class InputChannel:
         return _Result(np.clip(inputs["nnt"][0, self.index], 0.0, None).astype(float))
 
 
-class _Stored:
-    """Maps already computed for ``cases``, served by ``invert`` (so each is made once)."""
-
-    def __init__(self, cases: list[Scenario], maps: list[np.ndarray]) -> None:
-        self._maps = {id(sc.data): F for sc, F in zip(cases, maps, strict=True)}
-
-    def invert(self, data: np.ndarray) -> _Result:
-        return _Result(self._maps[id(data)])
-
-
-def fraction_breakdown(cases: list[Scenario], maps: list[np.ndarray]) -> dict[str, object]:
+def fraction_breakdown(cases: list[Scenario], maps: list[np.ndarray],
+                       comparisons: list[TruthComparison]) -> dict[str, object]:
     """Per-map means of the fraction error's parts and of the split-like estimates.
 
-    Returns ``unmatched``, ``under``, ``over`` (their sum is the mean fraction error),
-    ``split_count`` (total number of split-like estimates), ``split_mass`` (their mass share,
-    mean per map) and ``per_case`` (the fraction error of each map).
+    ``comparisons`` are the maps' comparisons with the truth (``map_scores(cases,
+    maps)["comparisons"]``), whose matches this splits up. Returns ``unmatched``, ``under``,
+    ``over`` (their sum is the mean fraction error), ``split_count`` (total number of
+    split-like estimates), ``split_mass`` (their mass share, mean per map) and ``per_case``
+    (the fraction error of each map).
     """
     parts = np.zeros(3)
     split_count, split_mass, per_case = 0, 0.0, []
-    for sc, F in zip(cases, maps, strict=True):
+    for sc, F, r in zip(cases, maps, comparisons, strict=True):
         k = sc.kernel
         truth = sc.true_peaks()
-        r = compare_to_truth(F, truth, k.grid1, k.grid2, max_match_distance=MATCH_RADIUS)
+        # the same detection settings as compare_to_truth's, so its match indices apply
         found = find_peaks(F, k.grid1, k.grid2)
         matched = dict(r.matches)
         for t, peak in enumerate(truth):
@@ -163,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         maps = [est.invert(sc.data).map for sc in cases]
         resolution = [smallest_resolved(est, axis, snr, args.seeds)
                       for axis in ("T2", "diagonal") for snr in (1000.0, 100.0)]
-        rows.append((label, random_scores(_Stored(cases, maps), cases),
-                     fraction_breakdown(cases, maps), resolution))
+        scores = map_scores(cases, maps)
+        rows.append((label, scores, fraction_breakdown(cases, maps, scores["comparisons"]),
+                     resolution))
         print(f"  {label}: {format_scores(rows[-1][1])}", flush=True)
     reference = next(parts["per_case"] for label, _, parts, _ in rows if label.endswith("refined"))
     for label, scores, parts, resolution in rows:
