@@ -244,8 +244,9 @@ class DLEMLRInverter(BaseInverter):
         default 1e8 was chosen on validation maps (seeds disjoint from the benchmark's):
         smaller values move the simulated maps' peaks less accurately per iteration budget,
         larger ones fit real data more closely (1e9: Maastricht residual/noise 1.52 instead
-        of 2.45) at a slightly larger peak-position error on simulated maps
-        (``benchmarks/results/dlemlr_refine.md``). 0 selects projected gradient.
+        of 2.45 with the weights of that table) at a slightly larger peak-position error on
+        simulated maps (``benchmarks/results/dlemlr_refine.md``). 0 selects projected
+        gradient.
     init_weights : str, Path or None
         A weights file (:meth:`save`) to start training from instead of a random
         initialisation: fine-tuning, e.g. on data from another prior. Its architecture
