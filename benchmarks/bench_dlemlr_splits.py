@@ -84,11 +84,10 @@ def fraction_breakdown(cases: list[Scenario], maps: list[np.ndarray],
     ``comparisons`` are the maps' comparisons with the truth (``map_scores(cases,
     maps)["comparisons"]``), whose matches this splits up. Returns ``unmatched``, ``under``,
     ``over`` (their sum is the mean fraction error), ``split_count`` (total number of
-    split-like estimates), ``split_mass`` (their mass share, mean per map) and ``per_case``
-    (the fraction error of each map).
+    split-like estimates) and ``split_mass`` (their mass share, mean per map).
     """
     parts = np.zeros(3)
-    split_count, split_mass, per_case = 0, 0.0, []
+    split_count, split_mass = 0, 0.0
     for sc, F, r in zip(cases, maps, comparisons, strict=True):
         k = sc.kernel
         truth = sc.true_peaks()
@@ -108,11 +107,9 @@ def fraction_breakdown(cases: list[Scenario], maps: list[np.ndarray],
             if j not in used and near <= SPLIT_RADIUS:
                 split_count += 1
                 split_mass += est.fraction
-        per_case.append(r.fraction_error)
     n = max(len(cases), 1)
     return {"unmatched": parts[0] / n, "under": parts[1] / n, "over": parts[2] / n,
-            "split_count": split_count, "split_mass": split_mass / n,
-            "per_case": np.asarray(per_case)}
+            "split_count": split_count, "split_mass": split_mass / n}
 
 
 def estimators(kernel: Kernel2D, weights_dirs: list[str | None]) -> list[tuple[str, object]]:
@@ -159,9 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((label, scores, fraction_breakdown(cases, maps, scores["comparisons"]),
                      resolution))
         print(f"  {label}: {format_scores(rows[-1][1])}", flush=True)
-    reference = next(parts["per_case"] for label, _, parts, _ in rows if label.endswith("refined"))
+    reference = next(scores["per_case"]["fraction_error"] for label, scores, _, _ in rows
+                     if label.endswith("refined"))
     for label, scores, parts, resolution in rows:
-        diff = parts["per_case"] - reference
+        diff = scores["per_case"]["fraction_error"] - reference
         cells = [label, format_scores(scores),
                  f"{parts['unmatched']:.4f} / {parts['under']:.4f} / {parts['over']:.4f}",
                  f"{parts['split_count']}, {parts['split_mass']:.4f}",

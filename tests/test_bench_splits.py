@@ -43,7 +43,7 @@ def test_breakdown_adds_up_and_finds_a_split_peak(splits):
     expected = [compare_to_truth(F, sc.true_peaks(), g1, g2,
                                  max_match_distance=MATCH_RADIUS).fraction_error
                 for F in (exact, split)]
-    np.testing.assert_allclose(parts["per_case"], expected)
+    np.testing.assert_allclose(scores["per_case"]["fraction_error"], expected)
     total = parts["unmatched"] + parts["under"] + parts["over"]
     assert total == pytest.approx(np.mean(expected))
     assert parts["split_count"] == 1

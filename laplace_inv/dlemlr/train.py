@@ -354,7 +354,8 @@ def train_main(argv: list[str] | None = None) -> int:
         "command": "laplace-inv train " + " ".join(sys.argv[1:] if argv is None else argv),
         "sha256": sha256_file(wfile),
     }
-    (out / f"{args.family}.json").write_text(json.dumps(record, indent=1, default=float))
+    (out / f"{args.family}.json").write_text(json.dumps(record, indent=1, default=float)
+                                              + "\n")
     if args.verbose:
         print(json.dumps(record["validation"], indent=1), flush=True)
         print(f"wrote {wfile} ({wfile.stat().st_size / 1e6:.1f} MB)", flush=True)
