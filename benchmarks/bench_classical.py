@@ -94,27 +94,41 @@ def cement_section(repeats: int) -> None:
     except OSError as exc:
         row("cement", "(skipped)", str(exc)[:80])
         return
-    row("cement", "reference MUpen2D", "main 112.4/19.55 ms 85 %, minor 97/0.79 ms 9 %, "
-        "res 2.3e-2, Upen2DTool 26.6 s / MUpen2D 64.5 s (Octave)")
+    row(
+        "cement",
+        "reference MUpen2D",
+        "main 112.4/19.55 ms 85 %, minor 97/0.79 ms 9 %, "
+        "res 2.3e-2, Upen2DTool 26.6 s / MUpen2D 64.5 s (Octave)",
+    )
     for name, make in methods(ds.kernel).items():
         res, t, warn = run(make, ds.data, repeats)
         pk = res.peaks()
         main, minor = nearest(pk, REF_CEMENT_MAIN), nearest(pk, REF_CEMENT_MINOR)
         dm, dn = dlog(main, REF_CEMENT_MAIN), dlog(minor, REF_CEMENT_MINOR)
-        ok = (max(map(abs, dm + dn)) <= 0.05, abs(main.fraction - REF_CEMENT_SHARE) <= 0.05,
-              abs(res.relative_residual / REF_CEMENT_RESIDUAL - 1) <= 0.1, t <= 1.0)
-        row("cement", name,
-            f"main {main.position[0]*1e3:.1f}/{main.position[1]*1e3:.2f} ms "
+        ok = (
+            max(map(abs, dm + dn)) <= 0.05,
+            abs(main.fraction - REF_CEMENT_SHARE) <= 0.05,
+            abs(res.relative_residual / REF_CEMENT_RESIDUAL - 1) <= 0.1,
+            t <= 1.0,
+        )
+        row(
+            "cement",
+            name,
+            f"main {main.position[0] * 1e3:.1f}/{main.position[1] * 1e3:.2f} ms "
             f"({main.fraction:.1%}) d=({dm[0]:+.3f},{dm[1]:+.3f}) | minor "
-            f"{minor.position[0]*1e3:.1f}/{minor.position[1]*1e3:.3f} ms ({minor.fraction:.1%}) "
+            f"{minor.position[0] * 1e3:.1f}/{minor.position[1] * 1e3:.3f} ms ({minor.fraction:.1%}) "
             f"d=({dn[0]:+.3f},{dn[1]:+.3f}) | res {res.relative_residual:.3e} | "
             f"median {t:.2f} s ({repeats} runs) | pos/share/res/time ok: "
-            f"{'/'.join('y' if o else 'n' for o in ok)}{' | WARN ' + warn[0] if warn else ''}")
+            f"{'/'.join('y' if o else 'n' for o in ok)}{' | WARN ' + warn[0] if warn else ''}",
+        )
         if name == "UPEN":
             info = res.info
-            row("cement", "  UPEN iterations",
+            row(
+                "cement",
+                "  UPEN iterations",
                 f"outer {info['outer_iterations']}, inner exchanges {info['inner_iterations']}, "
-                f"factorisations {info['factorizations']}, CG 0, start {info['start_iterations']}")
+                f"factorisations {info['factorizations']}, CG 0, start {info['start_iterations']}",
+            )
 
 
 def maastricht_section(repeats: int) -> None:
@@ -132,20 +146,26 @@ def maastricht_section(repeats: int) -> None:
         g1 = np.loadtxt(ref_dir / "T1.txt") * 1e-3
         g2 = np.loadtxt(ref_dir / "T2.txt") * 1e-3
         p = find_peaks(M, g1, g2)[0]
-        row("maastricht", "reference map, same measures",
-            f"max {g1[p.index[0]]*1e3:.0f}/{g2[p.index[1]]*1e3:.0f} ms, centroid "
-            f"{p.position[0]*1e3:.0f}/{p.position[1]*1e3:.0f} ms, watershed share "
-            f"{p.fraction:.1%} (published: 272/303 ms, 56 %)")
+        row(
+            "maastricht",
+            "reference map, same measures",
+            f"max {g1[p.index[0]] * 1e3:.0f}/{g2[p.index[1]] * 1e3:.0f} ms, centroid "
+            f"{p.position[0] * 1e3:.0f}/{p.position[1] * 1e3:.0f} ms, watershed share "
+            f"{p.fraction:.1%} (published: 272/303 ms, 56 %)",
+        )
     for name, make_ in methods(kernel).items():
         res, t, warn = run(make_, ds.data, repeats)
         p = find_peaks(res.map, kernel.grid1, kernel.grid2)[0]
         mx = (kernel.grid1[p.index[0]], kernel.grid2[p.index[1]])
         dmax = np.log10(mx) - np.log10(REF_MAASTRICHT)
-        row("maastricht", name,
-            f"max {mx[0]*1e3:.0f}/{mx[1]*1e3:.0f} ms d=({dmax[0]:+.3f},{dmax[1]:+.3f}) | "
-            f"centroid {p.position[0]*1e3:.0f}/{p.position[1]*1e3:.0f} ms | share "
+        row(
+            "maastricht",
+            name,
+            f"max {mx[0] * 1e3:.0f}/{mx[1] * 1e3:.0f} ms d=({dmax[0]:+.3f},{dmax[1]:+.3f}) | "
+            f"centroid {p.position[0] * 1e3:.0f}/{p.position[1] * 1e3:.0f} ms | share "
             f"{p.fraction:.1%} | res {res.relative_residual:.2e} | {t:.2f} s"
-            f"{' | WARN ' + warn[0] if warn else ''}")
+            f"{' | WARN ' + warn[0] if warn else ''}",
+        )
 
 
 def sse_section() -> None:
@@ -159,11 +179,16 @@ def sse_section() -> None:
     for name, make in methods(ds.kernel).items():
         res, t, warn = run(make, ds.data, 1)
         pk = res.peaks()[:2]
-        desc = ", ".join(f"D {p.position[0]*1e9:.2f} um2/ms T2 {p.position[1]*1e3:.2f} ms "
-                         f"({p.fraction:.0%})" for p in pk)
-        row("sse", name,
+        desc = ", ".join(
+            f"D {p.position[0] * 1e9:.2f} um2/ms T2 {p.position[1] * 1e3:.2f} ms ({p.fraction:.0%})"
+            for p in pk
+        )
+        row(
+            "sse",
+            name,
             f"res/noise {res.residual_to_noise:.3f} | edge mass {edge_mass(res.map):.2%} | "
-            f"{desc} | {t:.2f} s{' | WARN ' + warn[0] if warn else ''}")
+            f"{desc} | {t:.2f} s{' | WARN ' + warn[0] if warn else ''}",
+        )
 
 
 def simulated_section() -> dict[str, list[tuple[float, float]]]:
@@ -182,24 +207,32 @@ def simulated_section() -> dict[str, list[tuple[float, float]]]:
                 ok = resolved(res.map, sc.kernel.grid1, sc.kernel.grid2, true_pos)
                 extra = f" | resolved {'yes' if ok else 'no'}"
                 pairs.setdefault(name, []).append((c.width_ratio, c.position_error))
-            row("simulated", f"{label} {name}",
+            row(
+                "simulated",
+                f"{label} {name}",
                 f"pos err {c.position_error:.3f} dec | width ratio {c.width_ratio:.2f} | "
                 f"fraction err {c.fraction_error:.3f} | peaks {c.n_found}/{c.n_true}{extra} | "
                 f"res/noise {res.residual_to_noise:.2f} | {t:.2f} s"
-                f"{' | WARN ' + warn[0] if warn else ''}")
+                f"{' | WARN ' + warn[0] if warn else ''}",
+            )
     for name, vals in pairs.items():
         w = np.array([v[0] for v in vals])
         p = np.array([v[1] for v in vals])
-        row("pairs", name, f"median width ratio {np.nanmedian(w):.2f} | median pos err "
-            f"{np.median(p):.3f} dec | mean pos err {np.mean(p):.3f} dec")
+        row(
+            "pairs",
+            name,
+            f"median width ratio {np.nanmedian(w):.2f} | median pos err "
+            f"{np.median(p):.3f} dec | mean pos err {np.mean(p):.3f} dec",
+        )
     return pairs
 
 
 def efficiency_section() -> None:
     base = cement_like(snr=300)
     kernel = base.kernel
-    sc = make_scenario("imperfect_ir", kernel_with_efficiency(kernel, 0.8), base.peaks, 300,
-                       random_state=0)
+    sc = make_scenario(
+        "imperfect_ir", kernel_with_efficiency(kernel, 0.8), base.peaks, 300, random_state=0
+    )
     offset = 0.02 * float(np.abs(sc.clean).max())
     S = sc.data + offset
     est = TikhonovInverter(kernel)
@@ -209,15 +242,24 @@ def efficiency_section() -> None:
         fit = fit_acquisition_model(est, S, efficiency_xtol=0.01)
         t = time.perf_counter() - t0
         ideal = est.invert(S)
-    row("robust", "truth", f"e 0.800, offset {offset:.4f} (2 % of max), edge mass "
-        f"{edge_mass(sc.truth):.2%}")
-    row("robust", "UPEN + fitted (e, offset)",
+    row(
+        "robust",
+        "truth",
+        f"e 0.800, offset {offset:.4f} (2 % of max), edge mass {edge_mass(sc.truth):.2%}",
+    )
+    row(
+        "robust",
+        "UPEN + fitted (e, offset)",
         f"e {fit.info['efficiency']:.3f} | offset {fit.info['offset']:.4f} | edge mass "
         f"{edge_mass(fit.map):.2%} | res {fit.relative_residual:.3e} | "
-        f"{fit.info['n_inversions']} inversions, {t:.1f} s")
-    row("robust", "UPEN, ideal kernel forced",
+        f"{fit.info['n_inversions']} inversions, {t:.1f} s",
+    )
+    row(
+        "robust",
+        "UPEN, ideal kernel forced",
         f"e 1 (fixed) | offset 0 | edge mass {edge_mass(ideal.map):.2%} | "
-        f"res {ideal.relative_residual:.3e}")
+        f"res {ideal.relative_residual:.3e}",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -235,8 +277,10 @@ def main(argv: list[str] | None = None) -> None:
     if not args.quick:
         efficiency_section()
     print("-" * 120)
-    print(f"edge mass = fraction of the map's mass in its outer 2 rows/columns; "
-          f"total {time.perf_counter() - t0:.0f} s")
+    print(
+        f"edge mass = fraction of the map's mass in its outer 2 rows/columns; "
+        f"total {time.perf_counter() - t0:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,14 @@ SEPARATIONS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 #: "matched" mean.
 MATCH_RADIUS = 0.5
 #: Test prior wider than training: widths up to 0.25 decade, tilted peaks.
-TEST_PRIOR = PeakPrior(n_peaks=(1, 4), sigma=(0.04, 0.25), rho=(-0.6, 0.6), weight=(0.2, 1.0),
-                       min_separation=0.3, margin=0.5)
+TEST_PRIOR = PeakPrior(
+    n_peaks=(1, 4),
+    sigma=(0.04, 0.25),
+    rho=(-0.6, 0.6),
+    weight=(0.2, 1.0),
+    min_separation=0.3,
+    margin=0.5,
+)
 
 
 def smallest_resolved(est, axis: str, snr: float, seeds: int) -> float:
@@ -73,8 +79,9 @@ def smallest_resolved(est, axis: str, snr: float, seeds: int) -> float:
     for sep in SEPARATIONS:
         votes = 0
         for s in range(seeds):
-            sc = resolution_pair(sep, axis, snr=snr, kernel=est.kernel,
-                                 random_state=SEED0 + 100 * s + int(sep * 100))
+            sc = resolution_pair(
+                sep, axis, snr=snr, kernel=est.kernel, random_state=SEED0 + 100 * s + int(sep * 100)
+            )
             F = est.invert(sc.data).map
             truth = [p.center for p in sc.peaks]
             votes += bool(resolved(F, sc.kernel.grid1, sc.kernel.grid2, truth))
@@ -112,8 +119,7 @@ def random_scores(est, cases) -> dict[str, Any]:
     of maps dominate it. ``est=None`` scores the true maps on the output grid: the floor that
     peak picking on a 64 × 64 grid leaves.
     """
-    return map_scores(cases, [sc.truth if est is None else est.invert(sc.data).map
-                              for sc in cases])
+    return map_scores(cases, [sc.truth if est is None else est.invert(sc.data).map for sc in cases])
 
 
 def map_scores(cases, maps) -> dict[str, Any]:
@@ -121,8 +127,9 @@ def map_scores(cases, maps) -> dict[str, Any]:
     each map's :class:`~laplace_inv.metrics.TruthComparison` for further analysis."""
     pos, width, frac, per_peak, comparisons = [], [], [], [], []
     for sc, F in zip(cases, maps, strict=True):
-        r = compare_to_truth(F, sc.true_peaks(), sc.kernel.grid1, sc.kernel.grid2,
-                             max_match_distance=MATCH_RADIUS)
+        r = compare_to_truth(
+            F, sc.true_peaks(), sc.kernel.grid1, sc.kernel.grid2, max_match_distance=MATCH_RADIUS
+        )
         comparisons.append(r)
         pos.append(r.position_error)
         frac.append(r.fraction_error)
@@ -148,9 +155,11 @@ def map_scores(cases, maps) -> dict[str, Any]:
 
 def format_scores(sc: dict[str, Any]) -> str:
     """One table cell for :func:`random_scores`."""
-    return (f"pos matched {sc['position_matched']:.3f} dec, missed {sc['missed']:.1%}, "
-            f"pos incl. missed {sc['position_error']:.3f}, FWHM x{sc['fwhm_ratio']:.2f}, "
-            f"frac {sc['fraction_error']:.3f}")
+    return (
+        f"pos matched {sc['position_matched']:.3f} dec, missed {sc['missed']:.1%}, "
+        f"pos incl. missed {sc['position_error']:.3f}, FWHM x{sc['fwhm_ratio']:.2f}, "
+        f"frac {sc['fraction_error']:.3f}"
+    )
 
 
 def paired_gap(scores: dict, classical: list[dict], key: str) -> tuple[float, float]:
@@ -187,7 +196,8 @@ def speed(est, kernel: Kernel2D) -> tuple[float, float]:
         est.predict(X1)
         times.append(time.perf_counter() - t)
     Xb = np.repeat(X1, 256, axis=0) + 1e-3 * np.random.default_rng(0).standard_normal(
-        (256, *X1.shape[1:]))
+        (256, *X1.shape[1:])
+    )
     batch_times = []
     for _ in range(3):  # the median of three: one batch on this shared machine varies ±30 %
         t = time.perf_counter()
@@ -218,23 +228,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=1, help="noise seeds per resolution case")
     ap.add_argument("--baseline", action="store_true")
     ap.add_argument("--refine", action="store_true", help="also score refine=True")
-    ap.add_argument("--refine-steps", type=int, default=None,
-                    help="iterations of refine=True (default: the estimator's)")
-    ap.add_argument("--refine-penalty", type=float, default=None,
-                    help="refine_penalty of refine=True (default: the estimator's; "
-                         "0: projected gradient)")
-    for option, choices, what in (("--classical", CLASSICAL, "classical methods of --baseline"),
-                                  ("--sections", SECTIONS, "parts of the table to run"),
-                                  ("--layouts", LAYOUTS, "random-map layouts")):
-        ap.add_argument(option, default=",".join(choices),
-                        help=f"{what} (subset of {','.join(choices)})")
+    ap.add_argument(
+        "--refine-steps",
+        type=int,
+        default=None,
+        help="iterations of refine=True (default: the estimator's)",
+    )
+    ap.add_argument(
+        "--refine-penalty",
+        type=float,
+        default=None,
+        help="refine_penalty of refine=True (default: the estimator's; 0: projected gradient)",
+    )
+    for option, choices, what in (
+        ("--classical", CLASSICAL, "classical methods of --baseline"),
+        ("--sections", SECTIONS, "parts of the table to run"),
+        ("--layouts", LAYOUTS, "random-map layouts"),
+    ):
+        ap.add_argument(
+            option, default=",".join(choices), help=f"{what} (subset of {','.join(choices)})"
+        )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--markdown", default=None, help="also write the table here")
-    ap.add_argument("--figures", default=None,
-                    help="write Fig.-2-style real-data comparisons (PNG) into this folder")
+    ap.add_argument(
+        "--figures",
+        default=None,
+        help="write Fig.-2-style real-data comparisons (PNG) into this folder",
+    )
     args = ap.parse_args(argv)
-    for option, choices in (("classical", CLASSICAL), ("sections", SECTIONS),
-                            ("layouts", LAYOUTS)):
+    for option, choices in (("classical", CLASSICAL), ("sections", SECTIONS), ("layouts", LAYOUTS)):
         chosen = set(getattr(args, option).split(","))
         if not chosen <= set(choices):
             ap.error(f"--{option}: unknown {sorted(chosen - set(choices))}")
@@ -244,14 +266,21 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("LAPLACE_INV_DATA", "/work/shared/data")
 
     kernel = cement_kernel()
-    methods = {"DLEMLR": DLEMLRInverter.from_pretrained(kernel=kernel,
-                                                         weights_dir=args.weights_dir)}
+    methods = {
+        "DLEMLR": DLEMLRInverter.from_pretrained(kernel=kernel, weights_dir=args.weights_dir)
+    }
     if args.refine:
-        options = {name: value for name, value in (("refine_steps", args.refine_steps),
-                                                   ("refine_penalty", args.refine_penalty))
-                   if value is not None}
+        options = {
+            name: value
+            for name, value in (
+                ("refine_steps", args.refine_steps),
+                ("refine_penalty", args.refine_penalty),
+            )
+            if value is not None
+        }
         methods["DLEMLR+refine"] = DLEMLRInverter.from_pretrained(
-            kernel=kernel, weights_dir=args.weights_dir, refine=True, **options)
+            kernel=kernel, weights_dir=args.weights_dir, refine=True, **options
+        )
     if args.baseline:
         from laplace_inv.classical import TikhonovInverter
         from laplace_inv.methods import make_inverter
@@ -274,14 +303,20 @@ def main(argv: list[str] | None = None) -> int:
             for axis in ("T2", "diagonal"):
                 for snr in (1000.0, 100.0):
                     v = smallest_resolved(est, axis, snr, args.seeds)
-                    add(f"pair sigma=0.04 along {axis}, SNR {snr:g}", name,
-                        f"smallest resolved {v:g} dec", targets[snr])
+                    add(
+                        f"pair sigma=0.04 along {axis}, SNR {snr:g}",
+                        name,
+                        f"smallest resolved {v:g} dec",
+                        targets[snr],
+                    )
     layouts = {}
     if "cement" in args.layouts:
         layouts["48x1000 (cement)"] = kernel
     if "32x4096" in args.layouts:
-        layouts["32x4096"] = Kernel2D(KernelAxis("T1_IR", np.geomspace(5e-4, 2.0, 32)),
-                                      KernelAxis("T2", np.arange(1, 4097) * 5e-5))
+        layouts["32x4096"] = Kernel2D(
+            KernelAxis("T1_IR", np.geomspace(5e-4, 2.0, 32)),
+            KernelAxis("T2", np.arange(1, 4097) * 5e-5),
+        )
     if compare_to_truth is not None and "random" in sections:
         for lname, lk in layouts.items():
             cases = random_cases(lk, args.n_random)
@@ -296,47 +331,76 @@ def main(argv: list[str] | None = None) -> int:
                     learned[name] = sc
                 else:
                     classical.append(sc)
-                add(case, name, format_scores(sc),
+                add(
+                    case,
+                    name,
+                    format_scores(sc),
                     f"matched pos <= 0.05 (match radius {MATCH_RADIUS:g} dec), "
-                    "FWHM <= 1.5, frac <= 0.05")
-            add(case, "true map", format_scores(random_scores(None, cases)),
-                "the simulated map on the output grid, scored the same way")
+                    "FWHM <= 1.5, frac <= 0.05",
+                )
+            add(
+                case,
+                "true map",
+                format_scores(random_scores(None, cases)),
+                "the simulated map on the output grid, scored the same way",
+            )
             if classical:
-                best = {k: min(c[k] for c in classical)
-                        for k in ("position_error", "position_matched", "missed",
-                                  "fraction_error")}
-                best["fwhm_ratio"] = min((c["fwhm_ratio"] for c in classical),
-                                         key=lambda r: abs(np.log(r)))
-                add(case, "best classical", format_scores(best),
-                    "per figure, over the classical rows")
+                best = {
+                    k: min(c[k] for c in classical)
+                    for k in ("position_error", "position_matched", "missed", "fraction_error")
+                }
+                best["fwhm_ratio"] = min(
+                    (c["fwhm_ratio"] for c in classical), key=lambda r: abs(np.log(r))
+                )
+                add(
+                    case,
+                    "best classical",
+                    format_scores(best),
+                    "per figure, over the classical rows",
+                )
                 for name, sc in learned.items():
-                    gaps = {label: paired_gap(sc, classical, key) for label, key in
-                            (("pos", "position_error"), ("frac", "fraction_error"))}
-                    add(case, f"{name} - best",
-                        ", ".join(f"{label} {m:+.4f} ± {se:.4f}"
-                                  for label, (m, se) in gaps.items()),
-                        f"paired mean ± SE over {len(cases)} maps (negative: DLEMLR better)")
+                    gaps = {
+                        label: paired_gap(sc, classical, key)
+                        for label, key in (("pos", "position_error"), ("frac", "fraction_error"))
+                    }
+                    add(
+                        case,
+                        f"{name} - best",
+                        ", ".join(
+                            f"{label} {m:+.4f} ± {se:.4f}" for label, (m, se) in gaps.items()
+                        ),
+                        f"paired mean ± SE over {len(cases)} maps (negative: DLEMLR better)",
+                    )
                     m, se, n_common = paired_matched_gap(sc, classical)
-                    add(case, f"{name} - best matched",
+                    add(
+                        case,
+                        f"{name} - best matched",
                         f"pos matched {m:+.4f} ± {se:.4f}",
-                        f"over the {n_common} true peaks both matched (negative: DLEMLR "
-                        "better)")
+                        f"over the {n_common} true peaks both matched (negative: DLEMLR better)",
+                    )
     if "cement" in sections:
         sc = cement_like(kernel, snr=200, random_state=SEED0 + 9)
         for name, est in methods.items():
             res = est.invert(sc.data)
             val = peak_summary(res.map, kernel) if find_peaks else "-"
-            add("cement_like (T2 0.79 / 19.6 ms, T1 ~100 ms)", name, val,
-                f"resid/noise {res.residual_to_noise:.2f}")
+            add(
+                "cement_like (T2 0.79 / 19.6 ms, T1 ~100 ms)",
+                name,
+                val,
+                f"resid/noise {res.residual_to_noise:.2f}",
+            )
     if "real" in sections:
         real_section(methods, args, add)
     if "speed" in sections:
         for name, est in methods.items():
             if name.startswith("DLEMLR"):
                 ms, rate = speed(est, kernel)
-                add("speed, 48x1000 -> 64x64, 2 threads", name,
+                add(
+                    "speed, 48x1000 -> 64x64, 2 threads",
+                    name,
                     f"{ms:.1f} ms/map single, {rate:.0f} maps/s batched",
-                    "<= 20 ms, >= 200 maps/s")
+                    "<= 20 ms, >= 200 maps/s",
+                )
 
     lines = ["| case | method | result | target / note |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
@@ -377,8 +441,11 @@ def real_section(methods: dict, args: argparse.Namespace, add) -> None:
         except (OSError, KeyError, ValueError) as exc:
             add(case, "-", f"unavailable: {type(exc).__name__}: {exc}"[:80])
             continue
-        real_methods = {name: _with_kernel(est, ds.kernel) for name, est in methods.items()
-                        if name.startswith("DLEMLR")}
+        real_methods = {
+            name: _with_kernel(est, ds.kernel)
+            for name, est in methods.items()
+            if name.startswith("DLEMLR")
+        }
         if args.baseline:
             for name in ("upen", "l1"):
                 if name in args.classical:
@@ -393,8 +460,10 @@ def real_section(methods: dict, args: argparse.Namespace, add) -> None:
             extra = f"resid/noise {r2n:.2f}" if r2n is not None else ""
             extra += f", rel resid {res.relative_residual:.4f}"
             if "relative_residual_before" in res.info:
-                extra += (f", refine: in-range rel resid {res.info['relative_residual_before']:.4f}"
-                          f" -> {res.info['relative_residual_after']:.4f}")
+                extra += (
+                    f", refine: in-range rel resid {res.info['relative_residual_before']:.4f}"
+                    f" -> {res.info['relative_residual_after']:.4f}"
+                )
                 if "DLEMLR" in peaks:
                     extra += f", main peaks moved {_peak_shift(peaks['DLEMLR'], found):.3f} dec"
             dists = []
@@ -407,8 +476,9 @@ def real_section(methods: dict, args: argparse.Namespace, add) -> None:
         if args.figures:
             from laplace_inv.plotting import plot_comparison, save_figure
 
-            fig = plot_comparison(list(maps.items()), ds.kernel.grid1, ds.kernel.grid2,
-                                  ds.kernel.kinds, peaks="auto")
+            fig = plot_comparison(
+                list(maps.items()), ds.kernel.grid1, ds.kernel.grid2, ds.kernel.kinds, peaks="auto"
+            )
             out = Path(args.figures) / f"dlemlr_{loader.removeprefix('load_')}.png"
             save_figure(fig, out)
             print(f"  wrote {out}", flush=True)
@@ -420,8 +490,7 @@ def _peak_shift(before: list, after: list) -> float:
     for p in before:
         if p.fraction < 0.10:
             continue
-        d = [float(np.hypot(*(np.array(q.log_position) - np.array(p.log_position))))
-             for q in after]
+        d = [float(np.hypot(*(np.array(q.log_position) - np.array(p.log_position)))) for q in after]
         moves.append(min(d) if d else float("inf"))
     return max(moves) if moves else float("nan")
 

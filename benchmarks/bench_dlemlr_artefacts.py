@@ -46,8 +46,9 @@ def far_mask(kernel, true_peaks: list, far: float) -> np.ndarray:
     return dist > far
 
 
-def artefact_scores(maps: list[np.ndarray], cases: list, references: list[tuple[list, np.ndarray]],
-                    edge: int) -> dict[str, float]:
+def artefact_scores(
+    maps: list[np.ndarray], cases: list, references: list[tuple[list, np.ndarray]], edge: int
+) -> dict[str, float]:
     """Mean far mass, T1-edge mass, fraction error and fraction error without the far mass.
 
     ``references`` holds, per case, its true peaks and their :func:`far_mask`.
@@ -58,12 +59,20 @@ def artefact_scores(maps: list[np.ndarray], cases: list, references: list[tuple[
         far_share.append(float(F[mask].sum()) / total)
         edge_share.append(float(F[:edge].sum() + F[-edge:].sum()) / total)
         g1, g2 = case.kernel.grid1, case.kernel.grid2
-        frac.append(compare_to_truth(F, true_peaks, g1, g2,
-                                     max_match_distance=MATCH_RADIUS).fraction_error)
-        frac_clean.append(compare_to_truth(np.where(mask, 0.0, F), true_peaks, g1, g2,
-                                           max_match_distance=MATCH_RADIUS).fraction_error)
-    return {"far": float(np.mean(far_share)), "edge": float(np.mean(edge_share)),
-            "frac": float(np.mean(frac)), "frac_clean": float(np.mean(frac_clean))}
+        frac.append(
+            compare_to_truth(F, true_peaks, g1, g2, max_match_distance=MATCH_RADIUS).fraction_error
+        )
+        frac_clean.append(
+            compare_to_truth(
+                np.where(mask, 0.0, F), true_peaks, g1, g2, max_match_distance=MATCH_RADIUS
+            ).fraction_error
+        )
+    return {
+        "far": float(np.mean(far_share)),
+        "edge": float(np.mean(edge_share)),
+        "frac": float(np.mean(frac)),
+        "frac_clean": float(np.mean(frac_clean)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,14 +96,18 @@ def main(argv: list[str] | None = None) -> int:
         "Tikhonov-GCV": TikhonovInverter(kernel=kernel, penalty="global", alpha="gcv"),
         "UPEN": make_inverter("upen", kernel),
     }
-    lines = ["| method | far mass | T1-edge mass | frac | frac, far mass removed |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| method | far mass | T1-edge mass | frac | frac, far mass removed |",
+        "|---|---|---|---|---|",
+    ]
     all_maps = {name: [est.invert(c.data).map for c in cases] for name, est in methods.items()}
     all_maps["true map"] = [c.truth for c in cases]
     for name, maps in all_maps.items():
         s = artefact_scores(maps, cases, references, args.edge)
-        lines.append(f"| {name} | {s['far']:.2%} | {s['edge']:.2%} | {s['frac']:.4f} "
-                     f"| {s['frac_clean']:.4f} |")
+        lines.append(
+            f"| {name} | {s['far']:.2%} | {s['edge']:.2%} | {s['frac']:.4f} "
+            f"| {s['frac_clean']:.4f} |"
+        )
         print(lines[-1], flush=True)
     emit_table(lines, args.markdown)
     return 0

@@ -35,8 +35,9 @@ from laplace_inv.simulate import cement_like
 REAL = ("load_cement_t1t2", "load_maastricht_t2t2", "load_sse_dt2")
 
 
-def channel_residuals(kernel: Kernel2D, data: np.ndarray, rho_scale: float,
-                      n_iter: int) -> list[float]:
+def channel_residuals(
+    kernel: Kernel2D, data: np.ndarray, rho_scale: float, n_iter: int
+) -> list[float]:
     """Residual/noise of every ``nnt`` channel, with the ADMM penalties times ``rho_scale``."""
     S = np.asarray(data, dtype=float)
     S = S / np.abs(S).max()
@@ -69,15 +70,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     scales = "/".join(f"{c:g}" for c, _, _ in NNT_CHANNELS)
-    lines = [f"| case | rho scale | ADMM iterations | residual/noise, channels c = {scales} |",
-             "|---|---|---|---|"]
+    lines = [
+        f"| case | rho scale | ADMM iterations | residual/noise, channels c = {scales} |",
+        "|---|---|---|---|",
+    ]
     print(lines[0], flush=True)
     for name, kernel, data in cases():
         for rho_scale in args.rho_scales:
             for n_iter in args.n_iter:
                 r2n = channel_residuals(kernel, data, rho_scale, n_iter)
-                row = (f"| {name} | {rho_scale:g} | {n_iter} | "
-                       + " / ".join(f"{v:.2f}" for v in r2n) + " |")
+                row = (
+                    f"| {name} | {rho_scale:g} | {n_iter} | "
+                    + " / ".join(f"{v:.2f}" for v in r2n)
+                    + " |"
+                )
                 lines.append(row)
                 print(row, flush=True)
     if args.markdown:

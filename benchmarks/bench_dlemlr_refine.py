@@ -50,11 +50,19 @@ def settings(penalties: list[float], steps: list[int]) -> list[tuple[str, dict]]
     rows = [("no refinement", {"refine": False})]
     # More than 50 gradient steps are not scored: 25 and 50 leave the simulated maps as they
     # are, and 200 ran at about 110 maps/s, below the speed target (docs/changelog.md).
-    rows += [(f"gradient, {k} steps", {"refine": True, "refine_penalty": 0.0, "refine_steps": k})
-             for k in steps if k <= 50]
-    rows += [(f"ADMM, penalty {p:g}, {k} steps",
-              {"refine": True, "refine_penalty": p, "refine_steps": k})
-             for p in penalties for k in steps]
+    rows += [
+        (f"gradient, {k} steps", {"refine": True, "refine_penalty": 0.0, "refine_steps": k})
+        for k in steps
+        if k <= 50
+    ]
+    rows += [
+        (
+            f"ADMM, penalty {p:g}, {k} steps",
+            {"refine": True, "refine_penalty": p, "refine_steps": k},
+        )
+        for p in penalties
+        for k in steps
+    ]
     return rows
 
 
@@ -77,9 +85,12 @@ def main(argv: list[str] | None = None) -> int:
             real[loader.removeprefix("load_")] = getattr(datasets, loader)()
         except (OSError, KeyError, ValueError) as exc:
             print(f"  {loader}: unavailable ({type(exc).__name__}: {exc})")
-    lines = ["| refinement | validation maps (cement layout) | "
-             + " | ".join(f"{name} resid/noise" for name in real) + " | speed |",
-             "|---|---|" + "---|" * len(real) + "---|"]
+    lines = [
+        "| refinement | validation maps (cement layout) | "
+        + " | ".join(f"{name} resid/noise" for name in real)
+        + " | speed |",
+        "|---|---|" + "---|" * len(real) + "---|",
+    ]
     penalties = [float(p) for p in args.penalties.split(",")]
     steps = [int(k) for k in args.steps.split(",")]
     for label, options in settings(penalties, steps):

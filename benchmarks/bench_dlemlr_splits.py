@@ -77,8 +77,9 @@ class InputChannel:
         return _Result(np.clip(inputs["nnt"][0, self.index], 0.0, None).astype(float))
 
 
-def fraction_breakdown(cases: list[Scenario], maps: list[np.ndarray],
-                       comparisons: list[TruthComparison]) -> dict[str, object]:
+def fraction_breakdown(
+    cases: list[Scenario], maps: list[np.ndarray], comparisons: list[TruthComparison]
+) -> dict[str, object]:
     """Per-map means of the fraction error's parts and of the split-like estimates.
 
     ``comparisons`` are the maps' comparisons with the truth (``map_scores(cases,
@@ -108,8 +109,13 @@ def fraction_breakdown(cases: list[Scenario], maps: list[np.ndarray],
                 split_count += 1
                 split_mass += est.fraction
     n = max(len(cases), 1)
-    return {"unmatched": parts[0] / n, "under": parts[1] / n, "over": parts[2] / n,
-            "split_count": split_count, "split_mass": split_mass / n}
+    return {
+        "unmatched": parts[0] / n,
+        "under": parts[1] / n,
+        "over": parts[2] / n,
+        "split_count": split_count,
+        "split_mass": split_mass / n,
+    }
 
 
 def estimators(kernel: Kernel2D, weights_dirs: list[str | None]) -> list[tuple[str, object]]:
@@ -130,9 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-random", type=int, default=300)
     ap.add_argument("--seeds", type=int, default=5, help="noise seeds per resolution case")
-    ap.add_argument("--weights-dir", action="append", default=[],
-                    help="another weights folder to score (repeatable); 'shipped' for the "
-                         "package's weights (the default when none is given)")
+    ap.add_argument(
+        "--weights-dir",
+        action="append",
+        default=[],
+        help="another weights folder to score (repeatable); 'shipped' for the "
+        "package's weights (the default when none is given)",
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--markdown", default=None, help="also write the table here")
     args = ap.parse_args(argv)
@@ -143,28 +153,40 @@ def main(argv: list[str] | None = None) -> int:
 
     kernel = cement_kernel()
     cases = random_cases(kernel, args.n_random, seed0=VALIDATION_SEED0)
-    lines = ["| inversion | validation maps (cement layout) | fraction error: unmatched / "
-             "under / over | split-like estimates (number, mass per map) | paired fraction "
-             "vs first DLEMLR refined | resolved from (T2 1000, T2 100, diag 1000, diag 100) |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| inversion | validation maps (cement layout) | fraction error: unmatched / "
+        "under / over | split-like estimates (number, mass per map) | paired fraction "
+        "vs first DLEMLR refined | resolved from (T2 1000, T2 100, diag 1000, diag 100) |",
+        "|---|---|---|---|---|---|",
+    ]
     rows = []
     for label, est in estimators(kernel, dirs):
         maps = [est.invert(sc.data).map for sc in cases]
-        resolution = [smallest_resolved(est, axis, snr, args.seeds)
-                      for axis in ("T2", "diagonal") for snr in (1000.0, 100.0)]
+        resolution = [
+            smallest_resolved(est, axis, snr, args.seeds)
+            for axis in ("T2", "diagonal")
+            for snr in (1000.0, 100.0)
+        ]
         scores = map_scores(cases, maps)
-        rows.append((label, scores, fraction_breakdown(cases, maps, scores["comparisons"]),
-                     resolution))
+        rows.append(
+            (label, scores, fraction_breakdown(cases, maps, scores["comparisons"]), resolution)
+        )
         print(f"  {label}: {format_scores(rows[-1][1])}", flush=True)
-    reference = next(scores["per_case"]["fraction_error"] for label, scores, _, _ in rows
-                     if label.endswith("refined"))
+    reference = next(
+        scores["per_case"]["fraction_error"]
+        for label, scores, _, _ in rows
+        if label.endswith("refined")
+    )
     for label, scores, parts, resolution in rows:
         diff = scores["per_case"]["fraction_error"] - reference
-        cells = [label, format_scores(scores),
-                 f"{parts['unmatched']:.4f} / {parts['under']:.4f} / {parts['over']:.4f}",
-                 f"{parts['split_count']}, {parts['split_mass']:.4f}",
-                 f"{diff.mean():+.4f} ± {diff.std(ddof=1) / np.sqrt(diff.size):.4f}",
-                 " / ".join(f"{r:.1f}" for r in resolution)]
+        cells = [
+            label,
+            format_scores(scores),
+            f"{parts['unmatched']:.4f} / {parts['under']:.4f} / {parts['over']:.4f}",
+            f"{parts['split_count']}, {parts['split_mass']:.4f}",
+            f"{diff.mean():+.4f} ± {diff.std(ddof=1) / np.sqrt(diff.size):.4f}",
+            " / ".join(f"{r:.1f}" for r in resolution),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     emit_table(lines, args.markdown)
     return 0

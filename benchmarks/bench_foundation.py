@@ -30,10 +30,12 @@ def operator_checks() -> list[str]:
     for _ in range(10):
         Fp = rng.random(k.map_shape)
         full = k.forward(Fp)
-        errs.append(np.linalg.norm(full - comp.U1 @ comp.forward(Fp) @ comp.U2.T)
-                    / np.linalg.norm(full))
+        errs.append(
+            np.linalg.norm(full - comp.U1 @ comp.forward(Fp) @ comp.U2.T) / np.linalg.norm(full)
+        )
     return [
-        "| check | value |", "|---|---|",
+        "| check | value |",
+        "|---|---|",
         f"| dot-product test, relative | {dot:.1e} |",
         f"| compressed shape of the 48 x 1000 cement problem | {comp.shape[0]} x {comp.shape[1]} |",
         f"| compression error on 10 random maps, max relative | {max(errs):.1e} |",
@@ -69,8 +71,9 @@ def cement_real() -> list[str]:
         minor = [p for p in peaks if p.position[1] < 3e-3]
         split = ds.kernel.grid2 > 3e-3
         share = res.map[:, split].sum() / res.map.sum()
-        minor_txt = (f"{minor[0].position[0] * 1e3:.1f}, {minor[0].position[1] * 1e3:.2f}"
-                     if minor else "—")
+        minor_txt = (
+            f"{minor[0].position[0] * 1e3:.1f}, {minor[0].position[1] * 1e3:.2f}" if minor else "—"
+        )
         lines.append(
             f"| {rule} | {res.info['alpha']:.3g} | {main.position[0] * 1e3:.1f}, "
             f"{main.position[1] * 1e3:.2f} | {100 * main.fraction:.1f} % | {100 * share:.1f} % | "
@@ -81,8 +84,10 @@ def cement_real() -> list[str]:
 
 
 def cement_simulated() -> list[str]:
-    lines = ["| rule | SNR | seed | position error (dec) | width ratio | fraction error | TV | α |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| rule | SNR | seed | position error (dec) | width ratio | fraction error | TV | α |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for rule, snr, seed in itertools.product(("discrepancy", "gcv"), (200, 1000), (0, 1, 2)):
         sc = cement_like(snr=snr, random_state=seed)
         res = TikhonovInverter(sc.kernel, penalty="global", alpha=rule).invert(sc.data)
@@ -95,8 +100,10 @@ def cement_simulated() -> list[str]:
 
 
 def main() -> None:
-    print(f"laplace_inv {laplace_inv.__version__}, numpy {np.__version__}, "
-          f"{platform.machine()} {platform.python_version()}\n")
+    print(
+        f"laplace_inv {laplace_inv.__version__}, numpy {np.__version__}, "
+        f"{platform.machine()} {platform.python_version()}\n"
+    )
     print("## Operator\n")
     print("\n".join(operator_checks()))
     print("\n## Global Tikhonov on the real cement IR-CPMG data (64 x 64 grid)\n")

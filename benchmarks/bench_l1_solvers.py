@@ -84,8 +84,14 @@ def _time_solver(kernel, S, solver, repeats, rtol=RTOL, formulation="separable",
     finally:
         if patch:
             l1_module._solver_options = saved
-    return {"F": F, "status": status, "iter": n_iter, "build": build,
-            "wall": statistics.median(walls), "cpu": statistics.median(cpus)}
+    return {
+        "F": F,
+        "status": status,
+        "iter": n_iter,
+        "build": build,
+        "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,29 +104,44 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", UserWarning)
     solvers = [s for s in args.solvers if s in cp.installed_solvers()]
-    print(f"cvxpy {cp.__version__}; solvers {solvers}; alpha={ALPHA}, rtol={RTOL} (objectives "
-          f"on the rtol=1e-8 problem), repeats={args.repeats}; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"cvxpy {cp.__version__}; solvers {solvers}; alpha={ALPHA}, rtol={RTOL} (objectives "
+        f"on the rtol=1e-8 problem), repeats={args.repeats}; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+        flush=True,
+    )
     for name, kernel, S in _datasets():
         S = S / np.abs(S).max()
         ref = kernel.compress(1e-8)
         S_ref = ref.project(S)
-        print(f"\n== {name}: data {S.shape}, map {kernel.map_shape}, compressed "
-              f"{kernel.compress(RTOL).shape} (rtol={RTOL})", flush=True)
+        print(
+            f"\n== {name}: data {S.shape}, map {kernel.map_shape}, compressed "
+            f"{kernel.compress(RTOL).shape} (rtol={RTOL})",
+            flush=True,
+        )
         rows = []
 
         def add(label, form, r, rows=rows):
             rows.append((label, form, r))
-            print(f"   ... {label} {form}: {r.get('wall', float('nan')):.2f} s", file=sys.stderr,
-                  flush=True)
+            print(
+                f"   ... {label} {form}: {r.get('wall', float('nan')):.2f} s",
+                file=sys.stderr,
+                flush=True,
+            )
 
         for solver in solvers:
             add(solver, "separable", _time_solver(kernel, S, solver, args.repeats))
         if "CLARABEL" in solvers:
-            add("CLARABEL/qdldl", "separable",
-                _time_solver(kernel, S, "CLARABEL", args.repeats, options={}))
-            add("CLARABEL@1e-6", "separable",
-                _time_solver(kernel, S, "CLARABEL", args.repeats, rtol=1e-6))
+            add(
+                "CLARABEL/qdldl",
+                "separable",
+                _time_solver(kernel, S, "CLARABEL", args.repeats, options={}),
+            )
+            add(
+                "CLARABEL@1e-6",
+                "separable",
+                _time_solver(kernel, S, "CLARABEL", args.repeats, rtol=1e-6),
+            )
         if args.kron:
             add("CLARABEL@1e-6", "kron", _time_solver(kernel, S, "CLARABEL", 1, 1e-6, "kron"))
         if args.fista:
@@ -128,26 +149,42 @@ def main(argv: list[str] | None = None) -> None:
             w0, c0 = time.perf_counter(), time.process_time()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                F, n_iter = fista_l1(comp, comp.project(S), ALPHA, max_iter=args.fista_iter,
-                                     tol=1e-10)
-            add("FISTA", "gram", {"F": F, "status": "-", "iter": n_iter, "build": 0.0,
-                                  "wall": time.perf_counter() - w0,
-                                  "cpu": time.process_time() - c0})
+                F, n_iter = fista_l1(
+                    comp, comp.project(S), ALPHA, max_iter=args.fista_iter, tol=1e-10
+                )
+            add(
+                "FISTA",
+                "gram",
+                {
+                    "F": F,
+                    "status": "-",
+                    "iter": n_iter,
+                    "build": 0.0,
+                    "wall": time.perf_counter() - w0,
+                    "cpu": time.process_time() - c0,
+                },
+            )
         objs = {}
         for label, form, r in rows:
             if r.get("F") is not None:
                 objs[(label, form)] = l1_objective(ref, S_ref, r["F"], ALPHA)
         best = min(objs.values())
-        print(f"{'solver':15s} {'form':9s} {'build s':>8s} {'median s':>9s} {'cpu s':>7s} "
-              f"{'objective':>14s} {'rel gap':>9s} {'iters':>6s}  status")
+        print(
+            f"{'solver':15s} {'form':9s} {'build s':>8s} {'median s':>9s} {'cpu s':>7s} "
+            f"{'objective':>14s} {'rel gap':>9s} {'iters':>6s}  status"
+        )
         for label, form, r in rows:
             if (label, form) not in objs:
-                print(f"{label:15s} {form:9s} {'':>8s} {'':>9s} {'':>7s} {'':>14s} {'':>9s} "
-                      f"{'':>6s}  {r['status']}")
+                print(
+                    f"{label:15s} {form:9s} {'':>8s} {'':>9s} {'':>7s} {'':>14s} {'':>9s} "
+                    f"{'':>6s}  {r['status']}"
+                )
                 continue
             obj = objs[(label, form)]
-            print(f"{label:15s} {form:9s} {r['build']:8.2f} {r['wall']:9.3f} {r['cpu']:7.3f} "
-                  f"{obj:14.10g} {(obj - best) / best:9.1e} {r['iter']!s:>6s}  {r['status']}")
+            print(
+                f"{label:15s} {form:9s} {r['build']:8.2f} {r['wall']:9.3f} {r['cpu']:7.3f} "
+                f"{obj:14.10g} {(obj - best) / best:9.1e} {r['iter']!s:>6s}  {r['status']}"
+            )
 
         inv = L1Inverter(kernel)
         inv.invert(S)  # build the cached problem
@@ -157,18 +194,25 @@ def main(argv: list[str] | None = None) -> None:
             res = inv.invert(S)
             cpus.append(time.process_time() - c0)
             times.append(res.info["time_s"])
-        print(f"L1Inverter() end to end: median {statistics.median(times):.3f} s wall, "
-              f"{statistics.median(cpus):.3f} s CPU (solver {res.info['solver']}, status "
-              f"{res.info['status']}, relative residual {res.relative_residual:.2e}, "
-              f"residual/noise {res.residual_to_noise:.2f})")
+        print(
+            f"L1Inverter() end to end: median {statistics.median(times):.3f} s wall, "
+            f"{statistics.median(cpus):.3f} s CPU (solver {res.info['solver']}, status "
+            f"{res.info['status']}, relative residual {res.relative_residual:.2e}, "
+            f"residual/noise {res.residual_to_noise:.2f})"
+        )
         for p in res.peaks()[:4]:
-            print(f"  peak T1 {p.position[0] * 1e3:8.2f} ms  T2 {p.position[1] * 1e3:7.3f} ms  "
-                  f"share {100 * p.fraction:5.1f} %")
+            print(
+                f"  peak T1 {p.position[0] * 1e3:8.2f} ms  T2 {p.position[1] * 1e3:7.3f} ms  "
+                f"share {100 * p.fraction:5.1f} %"
+            )
         t0 = time.perf_counter()
         res = L1Inverter(kernel, alpha="discrepancy").invert(S)
-        print(f"L1Inverter(alpha='discrepancy'): alpha {res.info['alpha']:.3g}, residual/noise "
-              f"{res.residual_to_noise:.3f}, {res.info['discrepancy']['n_solves']} solves, "
-              f"{time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"L1Inverter(alpha='discrepancy'): alpha {res.info['alpha']:.3g}, residual/noise "
+            f"{res.residual_to_noise:.3f}, {res.info['discrepancy']['n_solves']} solves, "
+            f"{time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

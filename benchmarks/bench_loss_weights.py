@@ -49,8 +49,9 @@ SETTINGS = (
 )
 
 
-def score(est: DLEMLRInverter, data: FeatureSet, family: str, seed: int,
-          chunk: int) -> dict[str, float]:
+def score(
+    est: DLEMLRInverter, data: FeatureSet, family: str, seed: int, chunk: int
+) -> dict[str, float]:
     """Held-out map error, in-range residual and peak errors of a trained estimator.
 
     ``data`` must carry the noisy data as physics target (``physics_target="noisy"``).
@@ -61,8 +62,9 @@ def score(est: DLEMLRInverter, data: FeatureSet, family: str, seed: int,
         tensors = data.batch()
         pred = module(**tensors)
         res = physics_residual(pred, tensors["K1"], tensors["K2"], tensors["S"])
-        rel_res = (res.flatten(1).norm(dim=1)
-                   / tensors["S"].flatten(1).norm(dim=1).clamp_min(1e-30)).numpy()
+        rel_res = (
+            res.flatten(1).norm(dim=1) / tensors["S"].flatten(1).norm(dim=1).clamp_min(1e-30)
+        ).numpy()
     pred = pred.numpy().reshape(len(Y), -1)
     map_err = np.linalg.norm(pred - Y, axis=1) / np.linalg.norm(Y, axis=1)
     # Peak scores need the grids: the layouts of simulate_features are re-drawn per chunk.
@@ -70,8 +72,9 @@ def score(est: DLEMLRInverter, data: FeatureSet, family: str, seed: int,
     for i in range(len(Y)):
         kernel = random_layout(family, np.random.default_rng((seed, i // chunk)))
         N1, N2 = kernel.map_shape
-        r = compare_to_truth(pred[i].reshape(N1, N2), Y[i].reshape(N1, N2), kernel.grid1,
-                             kernel.grid2)
+        r = compare_to_truth(
+            pred[i].reshape(N1, N2), Y[i].reshape(N1, N2), kernel.grid1, kernel.grid2
+        )
         pos.append(r.position_error)
         frac.append(r.fraction_error)
     return {
@@ -96,36 +99,68 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
 
     t0 = time.perf_counter()
-    data = simulate_features(args.family, args.n_train, args.seed, chunk=args.chunk,
-                             n_jobs=args.threads)
+    data = simulate_features(
+        args.family, args.n_train, args.seed, chunk=args.chunk, n_jobs=args.threads
+    )
     test_seed = args.seed + 20_000
     # Held-out physics target: the noisy data (what a user can check on a measurement).
-    test_data = simulate_features(args.family, args.n_test, test_seed, chunk=args.chunk,
-                                  physics_target="noisy", n_jobs=args.threads)
-    print(f"# simulated {args.n_train} + {args.n_test} pairs in "
-          f"{time.perf_counter() - t0:.0f} s", flush=True)
+    test_data = simulate_features(
+        args.family,
+        args.n_test,
+        test_seed,
+        chunk=args.chunk,
+        physics_target="noisy",
+        n_jobs=args.threads,
+    )
+    print(
+        f"# simulated {args.n_train} + {args.n_test} pairs in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
 
-    header = ("setting", "w_data", "w_phys", "map error", "in-range residual",
-              "position error (dec)", "fraction error", "train s")
+    header = (
+        "setting",
+        "w_data",
+        "w_phys",
+        "map error",
+        "in-range residual",
+        "position error (dec)",
+        "fraction error",
+        "train s",
+    )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     reference = random_layout(args.family, np.random.default_rng(args.seed))
     for label, w_data, w_phys in SETTINGS:
-        est = DLEMLRInverter(kernel=reference, w_data=w_data, w_phys=w_phys,
-                             max_epochs=args.epochs, lr=1.5e-3, warmup_steps=100,
-                             random_state=args.seed)
+        est = DLEMLRInverter(
+            kernel=reference,
+            w_data=w_data,
+            w_phys=w_phys,
+            max_epochs=args.epochs,
+            lr=1.5e-3,
+            warmup_steps=100,
+            random_state=args.seed,
+        )
         t1 = time.perf_counter()
         est.fit(data)
         t_train = time.perf_counter() - t1
         sc = score(est, test_data, args.family, test_seed, args.chunk)
-        row = (label, f"{w_data:g}", f"{w_phys:g}", f"{sc['map_error']:.3f}",
-               f"{sc['residual']:.4f}", f"{sc['position_error']:.3f}",
-               f"{sc['fraction_error']:.3f}", f"{t_train:.0f}")
+        row = (
+            label,
+            f"{w_data:g}",
+            f"{w_phys:g}",
+            f"{sc['map_error']:.3f}",
+            f"{sc['residual']:.4f}",
+            f"{sc['position_error']:.3f}",
+            f"{sc['fraction_error']:.3f}",
+            f"{t_train:.0f}",
+        )
         lines.append("| " + " | ".join(row) + " |")
         print(lines[-1], flush=True)
     table = "\n".join(lines)
     print()
-    print(f"# {args.family}, {args.n_train} training pairs, {args.epochs} epochs, "
-          f"{args.n_test} held-out pairs (seed {test_seed})")
+    print(
+        f"# {args.family}, {args.n_train} training pairs, {args.epochs} epochs, "
+        f"{args.n_test} held-out pairs (seed {test_seed})"
+    )
     print(table)
     if args.markdown:
         Path(args.markdown).write_text(table + "\n")

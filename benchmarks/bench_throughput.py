@@ -66,7 +66,7 @@ def make_batch(path: Path, n: int, seed: int = 8) -> None:
     for i, start in enumerate(range(0, n, step)):
         m = min(step, n - start)
         X, _, _ = make_training_set(kernel, m, snr=200.0, random_state=seed * 100_000 + i)
-        out[start:start + m] = X
+        out[start : start + m] = X
     out.flush()
     del out
 
@@ -150,8 +150,9 @@ def build(method: str):
             from laplace_inv.simulate import make_training_set
 
             Xt, Yt, _ = make_training_set(kernel, 32, random_state=0)
-            est = DLEMLRInverter(kernel=kernel, max_epochs=1, batch_size=16,
-                                 valid_fraction=0.25, random_state=0)
+            est = DLEMLRInverter(
+                kernel=kernel, max_epochs=1, batch_size=16, valid_fraction=0.25, random_state=0
+            )
             why = type(exc).__name__
             return est.fit(Xt, Yt), f"shipped weights unusable ({why}): default-size net, 1 epoch"
     raise ValueError(method)
@@ -180,9 +181,14 @@ def run_row(method: str, mode: str, path: str, n: int, budget: float) -> dict:
 
         from laplace_inv.parallel import from_npy, invert_dask
 
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
-                               silence_logs=logging.ERROR)
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
         client = Client(cluster)
 
         def invert(m: int) -> float:
@@ -209,13 +215,20 @@ def run_row(method: str, mode: str, path: str, n: int, budget: float) -> dict:
             row["setup_s"] = time.perf_counter() - t0
             per_map = probe / probe_n
             # at least 4 chunks per worker, a whole number of chunks, within the budget
-            m = n if per_map * n <= budget else int(
-                min(n, max(4 * workers * chunk, budget / per_map // chunk * chunk)))
+            m = (
+                n
+                if per_map * n <= budget
+                else int(min(n, max(4 * workers * chunk, budget / per_map // chunk * chunk)))
+            )
             elapsed = invert(m)
         row.update(
-            measured_n=m, elapsed_s=elapsed, maps_per_s=m / elapsed,
-            extrapolated=m < n, time_for_n_s=n * elapsed / m,
-            peak_rss_mb=mem.peak / 2**20, peak_private_mb=mem.peak_private / 2**20,
+            measured_n=m,
+            elapsed_s=elapsed,
+            maps_per_s=m / elapsed,
+            extrapolated=m < n,
+            time_for_n_s=n * elapsed / m,
+            peak_rss_mb=mem.peak / 2**20,
+            peak_private_mb=mem.peak_private / 2**20,
         )
     finally:
         if client is not None:
@@ -238,8 +251,12 @@ def rows_for(methods: list[str]) -> list[tuple[str, str]]:
 
 def run_child(method: str, mode: str, path: Path, n: int, budget: float) -> dict:
     cmd = [sys.executable, __file__, "--_child", json.dumps([method, mode, str(path), n, budget])]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
     if mode == "2 threads":
         env["OMP_NUM_THREADS"] = "2"
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
@@ -265,11 +282,16 @@ def table(rows: list[dict], n: int) -> list[str]:
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['method']} | {r['mode']} | – | – | – | – | – | – | "
-                         f"not available: {r['error']} |")
+            lines.append(
+                f"| {r['method']} | {r['mode']} | – | – | – | – | – | – | "
+                f"not available: {r['error']} |"
+            )
             continue
-        measured = (f"{r['measured_n']} maps, **extrapolated**" if r["extrapolated"]
-                    else f"all {r['measured_n']} maps")
+        measured = (
+            f"{r['measured_n']} maps, **extrapolated**"
+            if r["extrapolated"]
+            else f"all {r['measured_n']} maps"
+        )
         lines.append(
             f"| {r['method']} | {r['mode']} | {r['maps_per_s']:.3g} | "
             f"{r['time_for_n_s']:.3g} s | {measured} | {r['setup_s']:.1f} | "
@@ -283,8 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="500 maps, 10 s budget per row")
     p.add_argument("--n", type=int, default=None, help="batch size (default 10000)")
     p.add_argument("--methods", default=",".join(METHODS))
-    p.add_argument("--budget", type=float, default=None,
-                   help="seconds per row before extrapolating (default 60; 10 with --quick)")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds per row before extrapolating (default 60; 10 with --quick)",
+    )
     p.add_argument("--out", default=None, help="write the Markdown report here")
     p.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -302,8 +328,11 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(tmp) / "decays.npy"
         t = time.perf_counter()
         make_batch(path, n)
-        print(f"batch of {n} cement-like decays written in {time.perf_counter() - t:.1f} s "
-              f"({path.stat().st_size / 2**20:.0f} MB float32)", flush=True)
+        print(
+            f"batch of {n} cement-like decays written in {time.perf_counter() - t:.1f} s "
+            f"({path.stat().st_size / 2**20:.0f} MB float32)",
+            flush=True,
+        )
         rows = []
         for method, mode in rows_for(methods):
             row = run_child(method, mode, path, n, budget)
@@ -326,10 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{load_average()}. The machine is shared with other jobs, so these figures are a "
         "lower bound on what two idle cores give.",
         f"- Batch: {n} cement-like acquisitions (48 × 1000 IR-CPMG points, 64 × 64 grid), "
-        "float32 maps out (`output=\"maps32\"`), read from a `.npy` file chunk by chunk. A row "
+        'float32 maps out (`output="maps32"`), read from a `.npy` file chunk by chunk. A row '
         f"that would take more than {budget:g} s is measured on a prefix and extrapolated.",
         "- Peak memory: largest summed RSS of the process tree (workers included), and the "
-        "same without shared pages (\"private\": RSS counts the touched pages of the "
+        'same without shared pages ("private": RSS counts the touched pages of the '
         "memory-mapped input file, which are reclaimable page cache).",
         "",
     ]

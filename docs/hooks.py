@@ -80,8 +80,9 @@ def on_files(files: Files, config: Any, **kwargs: Any) -> Files:
     """Add the generated pages (and the benchmark figures) to the site's files."""
     root = _repo_root(config)
     if files.get_file_from_path("benchmarks.md") is None:
-        files.append(File.generated(config, "benchmarks.md",
-                                    content=_benchmark_page(root, files, config)))
+        files.append(
+            File.generated(config, "benchmarks.md", content=_benchmark_page(root, files, config))
+        )
     if files.get_file_from_path("reliability.md") is None:
         files.append(File.generated(config, "reliability.md", content=_PLACEHOLDER_RELIABILITY))
     return files

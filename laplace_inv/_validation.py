@@ -171,8 +171,6 @@ def check_single_dataset(S: Any, data_shape: tuple[int, int], name: str = "S") -
                 f"{name} has shape {arr.shape} but the kernel expects {tuple(data_shape)}: "
                 "it looks transposed (rows follow axis 1, columns axis 2)"
             )
-        raise ValueError(
-            f"{name} has shape {arr.shape} but the kernel expects {tuple(data_shape)}"
-        )
+        raise ValueError(f"{name} has shape {arr.shape} but the kernel expects {tuple(data_shape)}")
     check_finite(arr, name)
     return arr

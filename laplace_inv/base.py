@@ -139,9 +139,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
     def _check_kernel(self) -> Kernel2D:
         kernel = getattr(self, "kernel", None)
         if not isinstance(kernel, Kernel2D):
-            raise TypeError(
-                f"kernel must be a laplace_inv.Kernel2D, got {type(kernel).__name__}"
-            )
+            raise TypeError(f"kernel must be a laplace_inv.Kernel2D, got {type(kernel).__name__}")
         return kernel
 
     # ----------------------------------------------------------------------------------
@@ -245,10 +243,10 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         out = _Collector(self._check_kernel(), output, n_samples)
         from tqdm.auto import tqdm
 
-        with tqdm(total=n_samples, disable=not show, desc=self._method_name(),
-                  unit="map") as bar:
-            for start, part in self.iter_predict(arr, n_jobs=n_jobs, chunk_size=size,
-                                                 output=output, peak_kwargs=peak_kwargs):
+        with tqdm(total=n_samples, disable=not show, desc=self._method_name(), unit="map") as bar:
+            for start, part in self.iter_predict(
+                arr, n_jobs=n_jobs, chunk_size=size, output=output, peak_kwargs=peak_kwargs
+            ):
                 out.add(start, part)
                 bar.update(min(size, n_samples - start))
         return out.result()
@@ -300,14 +298,21 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         peak_kwargs = dict(peak_kwargs or {})
         if n_jobs is None or n_jobs == 1:
             for start in starts:
-                chunk = arr[start:start + chunk_size]
+                chunk = arr[start : start + chunk_size]
                 yield start, invert_chunk(self, chunk, output, peak_kwargs, start, shared)
             return
         from joblib import Parallel, delayed
 
         tasks = (
-            delayed(invert_chunk)(self, np.asarray(arr[s:s + chunk_size]), output,
-                                  peak_kwargs, s, shared, blas_threads=1)
+            delayed(invert_chunk)(
+                self,
+                np.asarray(arr[s : s + chunk_size]),
+                output,
+                peak_kwargs,
+                s,
+                shared,
+                blas_threads=1,
+            )
             for s in starts
         )
         results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
@@ -335,10 +340,14 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         kernel = self._check_kernel()
         offsets = np.array([i.get("offset", 0.0) for i in infos])[:, None, None]
         fits = kernel.forward(maps) + offsets
-        return -float(np.mean([
-            _relative_residual(S, fit) if np.any(S) else 0.0
-            for S, fit in zip(batch, fits, strict=True)
-        ]))
+        return -float(
+            np.mean(
+                [
+                    _relative_residual(S, fit) if np.any(S) else 0.0
+                    for S, fit in zip(batch, fits, strict=True)
+                ]
+            )
+        )
 
     def invert(self, S: Any, noise_std: float | None = None) -> InversionResult:
         """Invert one ``(n1, n2)`` dataset and return a full :class:`InversionResult`.
@@ -398,8 +407,10 @@ class BaseInverter(TransformerMixin, BaseEstimator):
             kernel.compress(rtol)
         except (TypeError, ValueError):
             pass  # an invalid rtol is reported by the solver itself, with its own message
-        return {"fingerprint": kernel.fingerprint(),
-                "compressed": dict(getattr(kernel, "_compressed", {}))}
+        return {
+            "fingerprint": kernel.fingerprint(),
+            "compressed": dict(getattr(kernel, "_compressed", {})),
+        }
 
     def _validate_batch(self, X: Any) -> np.ndarray:
         kernel = self._check_kernel()
@@ -444,8 +455,9 @@ class BaseInverter(TransformerMixin, BaseEstimator):
             )
         return maps, infos
 
-    def _invert_batch_scaled(self, batch: np.ndarray, scales: np.ndarray
-                             ) -> tuple[np.ndarray, list[dict]]:
+    def _invert_batch_scaled(
+        self, batch: np.ndarray, scales: np.ndarray
+    ) -> tuple[np.ndarray, list[dict]]:
         """Invert ``batch / scales`` (per sample); maps are returned in normalised units.
 
         Subclasses whose first step is linear in the data (DLEMLR projects it) override this
@@ -480,6 +492,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         return tags
 
+
 # --------------------------------------------------------------------------------------
 # Batched, chunked and parallel prediction
 
@@ -493,14 +506,23 @@ MAX_AUTO_CHUNK = 256
 
 #: One row per detected peak (``output="peaks"``); positions and widths as in
 #: :class:`laplace_inv.metrics.Peak` (log10 units for ``log_position*`` and ``fwhm*``).
-PEAK_DTYPE = np.dtype([
-    ("sample", np.int64), ("peak", np.int32),
-    ("log_position1", np.float64), ("log_position2", np.float64),
-    ("position1", np.float64), ("position2", np.float64),
-    ("fwhm1", np.float64), ("fwhm2", np.float64),
-    ("mass", np.float64), ("fraction", np.float64), ("height", np.float64),
-    ("row", np.int32), ("col", np.int32),
-])
+PEAK_DTYPE = np.dtype(
+    [
+        ("sample", np.int64),
+        ("peak", np.int32),
+        ("log_position1", np.float64),
+        ("log_position2", np.float64),
+        ("position1", np.float64),
+        ("position2", np.float64),
+        ("fwhm1", np.float64),
+        ("fwhm2", np.float64),
+        ("mass", np.float64),
+        ("fraction", np.float64),
+        ("height", np.float64),
+        ("row", np.int32),
+        ("col", np.int32),
+    ]
+)
 
 # Per-process store of compressed kernels, keyed by kernel fingerprint: a joblib or Dask
 # worker unpickles a fresh estimator for every task (Kernel2D drops its cache when
@@ -633,8 +655,19 @@ def peak_table(
     rows = []
     for i, F in enumerate(maps):
         for j, p in enumerate(find_peaks(F, grid1, grid2, **kwargs)):
-            rows.append((offset + i, j, *p.log_position, *p.position, *p.fwhm, p.mass,
-                         p.fraction, p.height, *p.index))
+            rows.append(
+                (
+                    offset + i,
+                    j,
+                    *p.log_position,
+                    *p.position,
+                    *p.fwhm,
+                    p.mass,
+                    p.fraction,
+                    p.height,
+                    *p.index,
+                )
+            )
     return np.array(rows, dtype=PEAK_DTYPE)
 
 
@@ -657,9 +690,9 @@ class _Collector:
             self.data.append(part)
         elif self.output == "projections":
             for dst, src in zip(self.data, part, strict=True):
-                dst[start:start + len(src)] = src
+                dst[start : start + len(src)] = src
         else:
-            self.data[start:start + len(part)] = part
+            self.data[start : start + len(part)] = part
 
     def result(self) -> Any:
         if self.output == "peaks":

@@ -54,21 +54,30 @@ def _invert_all(methods: list[str], kernel, data, noise_std) -> tuple[list, list
         try:
             est = make_inverter(name, kernel)
         except RuntimeError as exc:
-            rows.append({"method": name, "peaks": f"not available: {exc}", "residual": "—",
-                         "rn": "—", "time": "—"})
+            rows.append(
+                {
+                    "method": name,
+                    "peaks": f"not available: {exc}",
+                    "residual": "—",
+                    "rn": "—",
+                    "time": "—",
+                }
+            )
             continue
         t0 = time.perf_counter()
         res = est.invert(data, noise_std=noise_std)
         elapsed = time.perf_counter() - t0
         peaks = res.peaks(min_fraction=0.03)[:3]
         rn = res.residual_to_noise
-        rows.append({
-            "method": name,
-            "peaks": "; ".join(_fmt_peak(p, res.kinds) for p in peaks),
-            "residual": f"{res.relative_residual:.4f}",
-            "rn": f"{rn:.3f}" if rn is not None else "—",
-            "time": f"{elapsed:.2f}",
-        })
+        rows.append(
+            {
+                "method": name,
+                "peaks": "; ".join(_fmt_peak(p, res.kinds) for p in peaks),
+                "residual": f"{res.relative_residual:.4f}",
+                "rn": f"{rn:.3f}" if rn is not None else "—",
+                "time": f"{elapsed:.2f}",
+            }
+        )
         results.append((name, res))
     return results, rows
 
@@ -102,8 +111,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{100 * p['fraction']:.0f}%"
         for p in ds.reference_peaks
     )
-    rows.append({"method": "MUpen2D reference (published)", "peaks": ref,
-                 "residual": f"{ds.reference_residual:.4f}", "rn": "—", "time": "—"})
+    rows.append(
+        {
+            "method": "MUpen2D reference (published)",
+            "peaks": ref,
+            "residual": f"{ds.reference_residual:.4f}",
+            "rn": "—",
+            "time": "—",
+        }
+    )
     table = _results_table(rows)
     print(table)
     (out / "demo_cement.md").write_text(table + "\n")
@@ -118,8 +134,12 @@ def cmd_invert(args: argparse.Namespace) -> int:
 
     kwargs = {}
     if args.tau1:
-        kwargs.update(tau1_path=args.tau1, tau2_path=args.tau2, kinds=tuple(args.kinds or ()),
-                      time_unit=args.time_unit)
+        kwargs.update(
+            tau1_path=args.tau1,
+            tau2_path=args.tau2,
+            kinds=tuple(args.kinds or ()),
+            time_unit=args.time_unit,
+        )
     acq = read_any(args.path, **kwargs)
     kernel = acq.kernel(n_grid=args.grid)
     make_inverter(args.method, kernel)  # fail early with a clear message
@@ -128,11 +148,13 @@ def cmd_invert(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(args.path).stem or "result"
-    meta = {"method": name, "source": str(args.path),
-            "relative_residual": res.relative_residual,
-            "info": {k: v for k, v in res.info.items() if np.isscalar(v)}}
-    npz = save_result_npz(out / f"{stem}_map.npz", res.map, res.grid1, res.grid2, res.kinds,
-                          meta)
+    meta = {
+        "method": name,
+        "source": str(args.path),
+        "relative_residual": res.relative_residual,
+        "info": {k: v for k, v in res.info.items() if np.isscalar(v)},
+    }
+    npz = save_result_npz(out / f"{stem}_map.npz", res.map, res.grid1, res.grid2, res.kinds, meta)
     csv = out / f"{stem}_map.csv"
     np.savetxt(csv, res.map, delimiter=",")
     from laplace_inv.plotting import save_figure
@@ -166,13 +188,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="invert the real cement data with every method",
-                          epilog=DEMO_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    demo = sub.add_parser(
+        "demo",
+        help="invert the real cement data with every method",
+        epilog=DEMO_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     demo.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     demo.add_argument("--out", default="laplace_inv_out", help="output folder")
     demo.set_defaults(func=cmd_demo)
-    inv = sub.add_parser("invert", help="invert a data file or folder",
-                         epilog=INVERT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    inv = sub.add_parser(
+        "invert",
+        help="invert a data file or folder",
+        epilog=INVERT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     inv.add_argument("path", help="Upen2DTool/Spinsolve folder, .npz, .mat or a data table")
     inv.add_argument("--method", default="upen", choices=list(METHODS))
     inv.add_argument("--tau1", help="axis-1 values file (for plain tables)")
@@ -182,10 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--grid", type=int, default=None, help="grid points per axis")
     inv.add_argument("--out", default="laplace_inv_out", help="output folder")
     inv.set_defaults(func=cmd_invert)
-    sub.add_parser("train", help="train a DLEMLR model (see 'laplace-inv train --help')",
-                   add_help=False)
-    sub.add_parser("bench", help="run the benchmark harness (see 'laplace-inv bench --help')",
-                   add_help=False)
+    sub.add_parser(
+        "train", help="train a DLEMLR model (see 'laplace-inv train --help')", add_help=False
+    )
+    sub.add_parser(
+        "bench", help="run the benchmark harness (see 'laplace-inv bench --help')", add_help=False
+    )
     return parser
 
 
@@ -197,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         return cmd_train(argv[1:]) if argv[0] == "train" else cmd_bench(argv[1:])
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args))
     except (ValueError, TypeError, OSError, RuntimeError, FloatingPointError) as exc:

@@ -157,10 +157,18 @@ REGISTRY: dict[str, DatasetSpec] = {
         grid1=None,
         grid2=None,
         reference_peaks=(
-            {"position": (112.37e-3, 19.55e-3), "fraction": 0.85,
-             "label": "main peak (T1 112.4 ms, T2 19.55 ms)", "published": True},
-            {"position": (97e-3, 0.79e-3), "fraction": 0.09,
-             "label": "minor peak (T1 ≈ 97 ms, T2 ≈ 0.79 ms)", "published": True},
+            {
+                "position": (112.37e-3, 19.55e-3),
+                "fraction": 0.85,
+                "label": "main peak (T1 112.4 ms, T2 19.55 ms)",
+                "published": True,
+            },
+            {
+                "position": (97e-3, 0.79e-3),
+                "fraction": 0.09,
+                "label": "minor peak (T1 ≈ 97 ms, T2 ≈ 0.79 ms)",
+                "published": True,
+            },
         ),
         reference_residual=2.3e-2,
         noise_std=31.0,
@@ -195,8 +203,12 @@ REGISTRY: dict[str, DatasetSpec] = {
         grid1=None,
         grid2=None,
         reference_peaks=(
-            {"position": (272e-3, 303e-3), "fraction": 0.56,
-             "label": "dominant diagonal peak (T2a ≈ 272 ms, T2b ≈ 303 ms)", "published": True},
+            {
+                "position": (272e-3, 303e-3),
+                "fraction": 0.56,
+                "label": "dominant diagonal peak (T2a ≈ 272 ms, T2b ≈ 303 ms)",
+                "published": True,
+            },
         ),
         reference_residual=9.8456e-3,
         noise_std=None,
@@ -230,11 +242,18 @@ REGISTRY: dict[str, DatasetSpec] = {
         grid1=(1e-11, 1e-7),
         grid2=None,
         reference_peaks=(
-            {"position": (1.1e-9, 1.3e-3), "fraction": None,
-             "label": "dominant component (D ≈ 1–1.2 µm²/ms, T2 ≈ 0.8–1.9 ms)",
-             "published": False},
-            {"position": (1.1e-8, 0.65e-3), "fraction": None,
-             "label": "minor component (D ≈ 11 µm²/ms, T2 ≈ 0.65 ms)", "published": False},
+            {
+                "position": (1.1e-9, 1.3e-3),
+                "fraction": None,
+                "label": "dominant component (D ≈ 1–1.2 µm²/ms, T2 ≈ 0.8–1.9 ms)",
+                "published": False,
+            },
+            {
+                "position": (1.1e-8, 0.65e-3),
+                "fraction": None,
+                "label": "minor component (D ≈ 11 µm²/ms, T2 ≈ 0.65 ms)",
+                "published": False,
+            },
         ),
         reference_residual=None,
         noise_std=None,
@@ -298,8 +317,12 @@ class RealDataset:
     def to_acquisition(self) -> Acquisition:
         """The same data as an :class:`~laplace_inv.io.Acquisition`."""
         return Acquisition(
-            data=self.data, tau1=self.tau1, tau2=self.tau2, kinds=self.kinds,
-            noise_std=self.noise_std, metadata={"dataset": self.name},
+            data=self.data,
+            tau1=self.tau1,
+            tau2=self.tau2,
+            kinds=self.kinds,
+            noise_std=self.noise_std,
+            metadata={"dataset": self.name},
             source=str(self.files.get(REGISTRY[self.name].data_file, self.name)),
         )
 
@@ -454,7 +477,8 @@ def fetch_file(dataset: str, filename: str) -> Path:
             reason = f"{type(exc).__name__}: {exc}"
             tried.append(f"download {url} failed ({reason})")
     raise DatasetNotAvailableError(
-        f"dataset file {dataset}/{filename} is not available. Tried: " + "; ".join(tried)
+        f"dataset file {dataset}/{filename} is not available. Tried: "
+        + "; ".join(tried)
         + f". Set {ENV_DATA} to a folder holding {dataset}/{filename} (files as published), or "
         "allow network access so it can be downloaded and verified (sha256) into the cache "
         f"({ENV_CACHE}, default ~/.cache/laplace_inv)."

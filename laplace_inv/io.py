@@ -223,9 +223,7 @@ def _check_grid_hint(hint: Any, src: str) -> tuple:
         ) from None
     for lo, hi, n in out:
         if not (0 < lo < hi and math.isfinite(hi)) or n < 2:
-            raise ValueError(
-                f"{src}: grid_hint ranges need 0 < lo < hi and N >= 2, got {out!r}"
-            )
+            raise ValueError(f"{src}: grid_hint ranges need 0 < lo < hi and N >= 2, got {out!r}")
     return out
 
 
@@ -611,8 +609,10 @@ def read_upen2d_folder(
         grid_hint=grid_hint,
         metadata={
             "format": "upen2d",
-            "files": {k: Path(v).name for k, v in
-                      (("data", data_path), ("tau1", y_path), ("tau2", x_path))},
+            "files": {
+                k: Path(v).name
+                for k, v in (("data", data_path), ("tau1", y_path), ("tau2", x_path))
+            },
             "FileSetInput": setinput,
             "FileFlag": flags,
             "FilePar": par,
@@ -775,8 +775,7 @@ def read_spinsolve_2d(path: PathLike) -> Acquisition:
     scale = {k.lower(): v for k, v in table.items()}[unit_key]
     if ind.size != n_steps:
         raise ValueError(
-            f"{ind_path}: indirect axis has {ind.size} values but acqu.par says nrSteps = "
-            f"{n_steps}"
+            f"{ind_path}: indirect axis has {ind.size} values but acqu.par says nrSteps = {n_steps}"
         )
     tau1 = _check_axis(ind * scale, ind_path, "indirect axis")
 
@@ -799,8 +798,14 @@ def read_spinsolve_2d(path: PathLike) -> Acquisition:
     meta: dict[str, Any] = {"format": "spinsolve", "acqu": par, "phase": phase}
     meta["files"] = {"data": data_path.name, "tau1": ind_path.name}
     return Acquisition(
-        data=real, tau1=tau1, tau2=tau2, kinds=kinds, noise_std=noise,
-        grid_hint=None, metadata=meta, source=str(folder),
+        data=real,
+        tau1=tau1,
+        tau2=tau2,
+        kinds=kinds,
+        noise_std=noise,
+        grid_hint=None,
+        metadata=meta,
+        source=str(folder),
     )
 
 
@@ -955,7 +960,10 @@ def read_mat(
         data=data,
         tau1=_check_axis(tau1 * u1, path, f"variable {k1!r}"),
         tau2=_check_axis(tau2 * u2, path, f"variable {k2!r}"),
-        kinds=kinds, noise_std=noise, metadata=meta, source=str(path),
+        kinds=kinds,
+        noise_std=noise,
+        metadata=meta,
+        source=str(path),
     )
 
 
@@ -1018,8 +1026,10 @@ def read_table(
         tau2=_check_axis(tau2 * u2, tau2_path, "axis 2"),
         kinds=kinds,
         noise_std=noise_std,
-        metadata={"format": "table", "files": {"data": data_path.name, "tau1": tau1_path.name,
-                                               "tau2": tau2_path.name}},
+        metadata={
+            "format": "table",
+            "files": {"data": data_path.name, "tau1": tau1_path.name, "tau2": tau2_path.name},
+        },
         source=str(data_path),
     )
 
@@ -1091,8 +1101,13 @@ def read_npz(path: PathLike) -> Acquisition:
         raise ValueError(f"{path}: tau1 and tau2 must be 1D")
     _check_shapes(data, tau1, tau2, (f"{path} (data)", "tau1", "tau2"), "array")
     return Acquisition(
-        data=data, tau1=tau1, tau2=tau2, kinds=kinds, noise_std=noise,
-        metadata={"format": "npz"}, source=str(path),
+        data=data,
+        tau1=tau1,
+        tau2=tau2,
+        kinds=kinds,
+        noise_std=noise,
+        metadata={"format": "npz"},
+        source=str(path),
     )
 
 
@@ -1253,9 +1268,7 @@ def save_result_npz(
     g1 = check_axis_values(grid1, "grid1", allow_zero=False)
     g2 = check_axis_values(grid2, "grid2", allow_zero=False)
     if F.shape != (g1.size, g2.size):
-        raise ValueError(
-            f"F has shape {F.shape} but the grids have {g1.size} and {g2.size} points"
-        )
+        raise ValueError(f"F has shape {F.shape} but the grids have {g1.size} and {g2.size} points")
     check_finite(F, "F")
     meta = dict(metadata or {})
     try:

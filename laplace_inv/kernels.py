@@ -421,8 +421,14 @@ class Kernel2D:
             K1c = s1[:, None] * V1
             K2c = s2[:, None] * V2
             self._compressed[rtol] = CompressedProblem(
-                U1=U1, U2=U2, K1=K1c, K2=K2c, s1=s1, s2=s2,
-                gram1=K1c.T @ K1c, gram2=K2c.T @ K2c,
+                U1=U1,
+                U2=U2,
+                K1=K1c,
+                K2=K2c,
+                s1=s1,
+                s2=s2,
+                gram1=K1c.T @ K1c,
+                gram2=K2c.T @ K2c,
             )
         return self._compressed[rtol]
 

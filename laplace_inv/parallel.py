@@ -159,15 +159,25 @@ def invert_dask(
     drop = tuple(range(1, X.ndim))
     if output == "peaks":
         return da.map_blocks(
-            _block, X, drop_axis=drop, chunks=((np.nan,) * X.numblocks[0],),
-            dtype=PEAK_DTYPE, meta=np.empty(0, PEAK_DTYPE), **kwargs,
+            _block,
+            X,
+            drop_axis=drop,
+            chunks=((np.nan,) * X.numblocks[0],),
+            dtype=PEAK_DTYPE,
+            meta=np.empty(0, PEAK_DTYPE),
+            **kwargs,
         )
     width = N1 + N2 if output == "projections" else N1 * N2
     dtype = np.float32 if output == "maps32" else np.float64
     drop = tuple(range(2, X.ndim))
     out = da.map_blocks(
-        _block, X, drop_axis=drop, chunks=(X.chunks[0], (width,)), dtype=dtype,
-        meta=np.empty((0, 0), dtype), **kwargs,
+        _block,
+        X,
+        drop_axis=drop,
+        chunks=(X.chunks[0], (width,)),
+        dtype=dtype,
+        meta=np.empty((0, 0), dtype),
+        **kwargs,
     )
     if output == "projections":
         return out[:, :N1], out[:, N1:]
@@ -219,7 +229,8 @@ def from_npy(path: str, chunk_size: int = 256) -> Any:
     blocks = [
         da.from_delayed(
             dask.delayed(_load_rows, pure=True)(path, start, min(start + chunk_size, shape[0])),
-            shape=(min(start + chunk_size, shape[0]) - start, *shape[1:]), dtype=np.float64,
+            shape=(min(start + chunk_size, shape[0]) - start, *shape[1:]),
+            dtype=np.float64,
         )
         for start in range(0, shape[0], chunk_size)
     ]

@@ -116,15 +116,23 @@ class PeakPrior:
 
     def __post_init__(self) -> None:
         lo, hi = self.n_peaks
-        if not (isinstance(lo, (int, np.integer)) and isinstance(hi, (int, np.integer))
-                and 0 <= lo <= hi and hi >= 1):
-            raise ValueError(f"PeakPrior n_peaks must be integers 0 <= low <= high, high >= 1; "
-                             f"got {self.n_peaks!r}")
+        if not (
+            isinstance(lo, (int, np.integer))
+            and isinstance(hi, (int, np.integer))
+            and 0 <= lo <= hi
+            and hi >= 1
+        ):
+            raise ValueError(
+                f"PeakPrior n_peaks must be integers 0 <= low <= high, high >= 1; "
+                f"got {self.n_peaks!r}"
+            )
         for name in ("sigma", "rho", "weight"):
             a, b = (float(v) for v in getattr(self, name))
             if not (np.isfinite(a) and np.isfinite(b) and a <= b):
-                raise ValueError(f"PeakPrior {name} must be a finite range (low <= high), got "
-                                 f"{getattr(self, name)!r}")
+                raise ValueError(
+                    f"PeakPrior {name} must be a finite range (low <= high), got "
+                    f"{getattr(self, name)!r}"
+                )
         if not self.sigma[0] > 0:
             raise ValueError(f"PeakPrior sigma must be positive, got {self.sigma!r}")
         if not (-1.0 < self.rho[0] and self.rho[1] < 1.0):
@@ -132,14 +140,18 @@ class PeakPrior:
         if not self.weight[0] > 0:
             raise ValueError(f"PeakPrior weight must be positive, got {self.weight!r}")
         if not 0.0 <= float(self.cluster) <= 1.0:
-            raise ValueError(f"PeakPrior cluster must be a probability in [0, 1], got "
-                             f"{self.cluster!r}")
+            raise ValueError(
+                f"PeakPrior cluster must be a probability in [0, 1], got {self.cluster!r}"
+            )
         if float(self.cluster) > 0 and not float(self.cluster_radius) >= self.min_separation:
-            raise ValueError(f"PeakPrior cluster_radius ({self.cluster_radius!r}) must be at "
-                             f"least min_separation ({self.min_separation!r})")
+            raise ValueError(
+                f"PeakPrior cluster_radius ({self.cluster_radius!r}) must be at "
+                f"least min_separation ({self.min_separation!r})"
+            )
         if not (np.isfinite(self.pair_sigma_ratio) and self.pair_sigma_ratio >= 0):
-            raise ValueError(f"PeakPrior pair_sigma_ratio must be finite and >= 0, got "
-                             f"{self.pair_sigma_ratio!r}")
+            raise ValueError(
+                f"PeakPrior pair_sigma_ratio must be finite and >= 0, got {self.pair_sigma_ratio!r}"
+            )
 
 
 def render_map(peaks: list[Peak], grid1: np.ndarray, grid2: np.ndarray) -> np.ndarray:
@@ -225,9 +237,7 @@ def _quadratic_form(
     return q, 2.0 * np.pi * sigmas[..., 0] * sigmas[..., 1] * np.sqrt(one_minus)
 
 
-def sample_peaks(
-    prior: PeakPrior, kernel: Kernel2D, rng: np.random.Generator
-) -> list[Peak]:
+def sample_peaks(prior: PeakPrior, kernel: Kernel2D, rng: np.random.Generator) -> list[Peak]:
     """Draw one random set of peaks for ``kernel``'s grids."""
     l1, l2 = kernel.axis1.log_grid, kernel.axis2.log_grid
     lo = np.array([l1[0], l2[0]]) + prior.margin
@@ -441,13 +451,22 @@ def make_training_set(
     for i in range(n_samples):
         for j, p in enumerate(sample_peaks(prior, kernel, rng)):
             centers[i, j], sigmas[i, j], weights[i, j], rhos[i, j] = (
-                p.center, p.sigma, p.weight, p.rho,
+                p.center,
+                p.sigma,
+                p.weight,
+                p.rho,
             )
     snr_arr = as_real_array(snr, "snr")
-    if snr_arr.shape not in ((), (2,)) or not np.all(np.isfinite(snr_arr)) or not np.all(
-            snr_arr > 0) or (snr_arr.ndim == 1 and snr_arr[0] > snr_arr[1]):
-        raise ValueError(f"snr must be a positive number or a range (low, high) with "
-                         f"0 < low <= high, got {snr!r}")
+    if (
+        snr_arr.shape not in ((), (2,))
+        or not np.all(np.isfinite(snr_arr))
+        or not np.all(snr_arr > 0)
+        or (snr_arr.ndim == 1 and snr_arr[0] > snr_arr[1])
+    ):
+        raise ValueError(
+            f"snr must be a positive number or a range (low, high) with "
+            f"0 < low <= high, got {snr!r}"
+        )
     if snr_arr.ndim == 0:
         snrs = np.full(n_samples, float(snr_arr))
     else:
@@ -470,7 +489,9 @@ def make_training_set(
     sigma = np.abs(X).reshape(n_samples, -1).max(axis=1) / snrs
     X += sigma[:, None, None] * rng.standard_normal(X.shape)
     out: tuple[np.ndarray, ...] = (
-        X.reshape(n_samples, -1), Y.reshape(n_samples, -1), sigma,
+        X.reshape(n_samples, -1),
+        Y.reshape(n_samples, -1),
+        sigma,
     )
     if return_clean:
         out = (*out, clean.reshape(n_samples, -1))
@@ -546,8 +567,9 @@ class Scenario:
 
         total = sum(p.weight for p in self.peaks)
         return [
-            MapPeak.from_log_position(p.center, fwhm=p.fwhm,
-                                      fraction=p.weight / total if total > 0 else np.nan)
+            MapPeak.from_log_position(
+                p.center, fwhm=p.fwhm, fraction=p.weight / total if total > 0 else np.nan
+            )
             for p in self.peaks
         ]
 
@@ -613,8 +635,7 @@ def cheese_like(
         Peak((np.log10(t1) - s, np.log10(t2) - s), (0.06, 0.07), w, 0.2)
         for (t1, t2), w, s in zip(comps, weights, shifts, strict=True)
     ]
-    return make_scenario("cheese_like", kernel, peaks, snr, random_state,
-                         params={"shift": shift})
+    return make_scenario("cheese_like", kernel, peaks, snr, random_state, params={"shift": shift})
 
 
 def resolution_pair(
@@ -650,8 +671,10 @@ def resolution_pair(
     if not separation > 0:
         raise ValueError(f"separation must be positive, got {separation!r}")
     directions = {
-        "T1": (1.0, 0.0), "axis1": (1.0, 0.0),
-        "T2": (0.0, 1.0), "axis2": (0.0, 1.0),
+        "T1": (1.0, 0.0),
+        "axis1": (1.0, 0.0),
+        "T2": (0.0, 1.0),
+        "axis2": (0.0, 1.0),
         "diagonal": (np.sqrt(0.5), np.sqrt(0.5)),
     }
     if axis not in directions:
@@ -666,6 +689,10 @@ def resolution_pair(
         Peak(tuple(map(float, c + d)), (sigma, sigma), 0.5),
     ]
     return make_scenario(
-        f"pair_{axis}_{separation:g}", kernel, peaks, snr, random_state,
+        f"pair_{axis}_{separation:g}",
+        kernel,
+        peaks,
+        snr,
+        random_state,
         params={"separation": float(separation), "axis": axis},
     )

@@ -84,8 +84,13 @@ def run_counted(entry: Any, n: int, tally: Tally) -> None:
 
     tally.known = dict(entry.known_bugs)
 
-    @settings(max_examples=n, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(entry.strategy)
     def prop(case: Any) -> None:
         tally.tried += 1
@@ -139,13 +144,20 @@ def largest_problem(method: str) -> dict[str, Any]:
         tau1 = np.geomspace(0.3e-3, 0.84, LARGEST_SHAPE[0])
         tau2 = np.arange(1, LARGEST_SHAPE[1] + 1) * 0.3e-3
         k0 = Kernel2D(KernelAxis("T2", tau1, n_grid=64), KernelAxis("T2", tau2, n_grid=64))
-        clean, _ = simulate_decay(k0, [Peak((-0.55, -0.5), (0.1, 0.1), 0.6, 0.5),
-                                       Peak((-1.8, -1.8), (0.15, 0.15), 0.4, 0.3)], 2)
+        clean, _ = simulate_decay(
+            k0,
+            [Peak((-0.55, -0.5), (0.1, 0.1), 0.6, 0.5), Peak((-1.8, -1.8), (0.15, 0.15), 0.4, 0.3)],
+            2,
+        )
         data, _ = add_noise(clean, 500.0, 0)
-    kernel = Kernel2D(KernelAxis("T2", tau1, n_grid=LARGEST_GRID),
-                      KernelAxis("T2", tau2, n_grid=LARGEST_GRID))
-    est = (TikhonovInverter(kernel, penalty="global", alpha="gcv") if method == "tikhonov_global"
-           else TikhonovInverter(kernel, penalty="upen"))
+    kernel = Kernel2D(
+        KernelAxis("T2", tau1, n_grid=LARGEST_GRID), KernelAxis("T2", tau2, n_grid=LARGEST_GRID)
+    )
+    est = (
+        TikhonovInverter(kernel, penalty="global", alpha="gcv")
+        if method == "tikhonov_global"
+        else TikhonovInverter(kernel, penalty="upen")
+    )
     rss_in = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -159,15 +171,25 @@ def largest_problem(method: str) -> dict[str, Any]:
         m = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
         hwm = int(m.group(1)) / 1024 if m else None
     return {
-        "method": method, "source": source, "data_shape": list(data.shape),
-        "map_shape": list(kernel.map_shape), "compressed_shape": list(kernel.compress().shape),
-        "time_s": elapsed, "peak_rss_mib": rss / 1024, "rss_before_mib": rss_in / 1024,
-        "rss_at_start_mib": rss0 / 1024, "vm_hwm_mib": hwm,
+        "method": method,
+        "source": source,
+        "data_shape": list(data.shape),
+        "map_shape": list(kernel.map_shape),
+        "compressed_shape": list(kernel.compress().shape),
+        "time_s": elapsed,
+        "peak_rss_mib": rss / 1024,
+        "rss_before_mib": rss_in / 1024,
+        "rss_at_start_mib": rss0 / 1024,
+        "vm_hwm_mib": hwm,
         "relative_residual": res.relative_residual,
-        "finite": bool(np.all(np.isfinite(res.map))), "min": float(res.map.min()),
+        "finite": bool(np.all(np.isfinite(res.map))),
+        "min": float(res.map.min()),
         "warnings": sorted({f"{w.category.__name__}: {str(w.message)[:90]}" for w in caught}),
-        "info": {k: v for k, v in res.info.items()
-                 if isinstance(v, (int, float, str, bool)) and k != "time_s"},
+        "info": {
+            k: v
+            for k, v in res.info.items()
+            if isinstance(v, (int, float, str, bool)) and k != "time_s"
+        },
     }
 
 
@@ -177,8 +199,9 @@ def run_largest(method: str, timeout: float) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--largest-child", method]
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                              cwd=ROOT)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
+        )
     except subprocess.TimeoutExpired:
         return {"method": method, "error": f"did not finish within {timeout:.0f} s"}
     if proc.returncode != 0:
@@ -242,11 +265,15 @@ def render(tallies: list[Tally], largest: list[dict], n: int, elapsed: float) ->
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for t in tallies:
-        lines.append(f"| `{t.name}` | {t.tried} | {t.ok} | {t.errors} | {t.known_bug} | "
-                     f"{t.unhandled} | {t.seconds:.1f} |")
-    lines.append(f"| **total** | **{total}** | {sum(t.ok for t in tallies)} | "
-                 f"{sum(t.errors for t in tallies)} | {known} | {unhandled} | "
-                 f"{sum(t.seconds for t in tallies):.1f} |")
+        lines.append(
+            f"| `{t.name}` | {t.tried} | {t.ok} | {t.errors} | {t.known_bug} | "
+            f"{t.unhandled} | {t.seconds:.1f} |"
+        )
+    lines.append(
+        f"| **total** | **{total}** | {sum(t.ok for t in tallies)} | "
+        f"{sum(t.errors for t in tallies)} | {known} | {unhandled} | "
+        f"{sum(t.seconds for t in tallies):.1f} |"
+    )
     failures = [(t.name, f) for t in tallies for f in t.failures]
     if failures:
         lines += ["", "### Unhandled inputs (first few per entry point)", ""]
@@ -283,9 +310,14 @@ def render(tallies: list[Tally], largest: list[dict], n: int, elapsed: float) ->
             f"{r['vm_hwm_mib'] or float('nan'):.0f} | {r['relative_residual']:.4g} | {ok} | "
             f"{warn} |"
         )
-    lines += ["", "## Validated error messages", "",
-              "Distinct messages (paths and numbers replaced by `<path>` and `N`) raised for "
-              "generated broken inputs, with how often each was seen.", ""]
+    lines += [
+        "",
+        "## Validated error messages",
+        "",
+        "Distinct messages (paths and numbers replaced by `<path>` and `N`) raised for "
+        "generated broken inputs, with how often each was seen.",
+        "",
+    ]
     for t in tallies:
         if not t.messages:
             continue
@@ -333,8 +365,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tallies: list[Tally] = []
     with tempfile.TemporaryDirectory(prefix="laplace_reliability_") as tmp:
-        entries = [*tp.entries(), tp.dlemlr_entry(), tp.cli_entry(Path(tmp)),
-                   *tf.reader_entries()]
+        entries = [*tp.entries(), tp.dlemlr_entry(), tp.cli_entry(Path(tmp)), *tf.reader_entries()]
         if tp.dlemlr_fixture() is None:
             entries = [e for e in entries if not e.name.startswith("dlemlr")]
         by_name: dict[str, Any] = defaultdict(list)
@@ -347,9 +378,12 @@ def main(argv: list[str] | None = None) -> int:
             count = max(5, round(n * min(entry.cost * 1.5, 1.0)))
             print(f"{entry.name}: {count} examples ...", file=sys.stderr, flush=True)
             run_counted(entry, count, tally)
-            print(f"  tried {tally.tried}, handled {tally.handled}, known bug "
-                  f"{tally.known_bug}, unhandled {tally.unhandled} ({tally.seconds:.1f} s)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  tried {tally.tried}, handled {tally.handled}, known bug "
+                f"{tally.known_bug}, unhandled {tally.unhandled} ({tally.seconds:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
             tallies.append(tally)
     report = render(tallies, largest, n, time.perf_counter() - t0)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -29,8 +29,9 @@ def tiny_kernel(family: str) -> Kernel2D:
     """12 × 100 acquisitions with 24 × 24 grids (equal grids for T2-T2)."""
     tau2 = np.arange(1, 101) * 1e-3
     if family == "T2-T2":
-        return Kernel2D(KernelAxis("T2", np.geomspace(1e-3, 0.3, 12), GRID),
-                        KernelAxis("T2", tau2, GRID))
+        return Kernel2D(
+            KernelAxis("T2", np.geomspace(1e-3, 0.3, 12), GRID), KernelAxis("T2", tau2, GRID)
+        )
     kind1 = {"T1_IR-T2": "T1_IR", "T1_SR-T2": "T1_SR", "D-T2": "D"}[family]
     tau1 = np.linspace(0.0, 3e9, 12) if kind1 == "D" else np.geomspace(1e-3, 3.0, 12)
     return Kernel2D(KernelAxis(kind1, tau1, n_grid=24), KernelAxis("T2", tau2, n_grid=24))
@@ -38,8 +39,15 @@ def tiny_kernel(family: str) -> Kernel2D:
 
 def tiny_suite(seed: int = 0, quick: bool = False) -> list[BenchCase]:
     return simulated_suite(
-        seed, quick, separations=[0.6, 0.9], snrs=[100], axes=AXES, random_kinds=("multi",),
-        families=("T1_IR-T2", "T2-T2"), named=False, kernel_for=tiny_kernel,
+        seed,
+        quick,
+        separations=[0.6, 0.9],
+        snrs=[100],
+        axes=AXES,
+        random_kinds=("multi",),
+        families=("T1_IR-T2", "T2-T2"),
+        named=False,
+        kernel_for=tiny_kernel,
     )
 
 
@@ -100,8 +108,13 @@ def test_flat_map_is_never_resolved(cases, registered):
 def test_swapped_axes_give_a_large_position_error(registered):
     k = tiny_kernel("T2-T2")
     assert np.array_equal(k.grid1, k.grid2)
-    sc = make_scenario("offdiag", k, [Peak((-1.0, -2.8), (0.1, 0.12), 0.7),
-                                      Peak((-1.5, -2.0), (0.1, 0.1), 0.3, 0.4)], 300.0, 0)
+    sc = make_scenario(
+        "offdiag",
+        k,
+        [Peak((-1.0, -2.8), (0.1, 0.12), 0.7), Peak((-1.5, -2.0), (0.1, 0.1), 0.3, 0.4)],
+        300.0,
+        0,
+    )
     case = BenchCase.from_scenario(sc, "random", "T2-T2")
     name = registered("swapped", oracle_for([case], transform=lambda F: F.T))
     row = run_benchmark([case], [name], repeats=1, verbose=0).rows[0]
@@ -141,8 +154,11 @@ def test_unavailable_and_failing_methods_give_rows_not_crashes(cases, registered
     def refuses(kernel):
         raise MethodNotAvailable("no weights for this grid")
 
-    names = [registered("missing", missing, kind="factory"), registered("broken", broken),
-             registered("refuses", refuses, kind="factory")]
+    names = [
+        registered("missing", missing, kind="factory"),
+        registered("broken", broken),
+        registered("refuses", refuses, kind="factory"),
+    ]
     res = run_benchmark(cases[:1], names, repeats=1, verbose=0)
     status = {r["method"]: r["status"] for r in res.rows}
     assert status["missing"].startswith("not available: ImportError")
@@ -154,26 +170,48 @@ def test_unavailable_and_failing_methods_give_rows_not_crashes(cases, registered
 
 
 def test_quick_bench_main_writes_report(tmp_path, monkeypatch, registered, capsys):
-    registered("unavailable", lambda kernel: (_ for _ in ()).throw(OSError("no weights")),
-               kind="factory")
+    registered(
+        "unavailable", lambda kernel: (_ for _ in ()).throw(OSError("no weights")), kind="factory"
+    )
+
     def small_suite(seed: int = 0, quick: bool = False) -> list[BenchCase]:
         return tiny_suite(seed, quick)[::3]  # two resolution pairs and one random case
 
     monkeypatch.setattr(bench_cli, "simulated_suite", small_suite)
     monkeypatch.setattr(bench_cli, "real_suite", lambda: ([], [("cement_t1t2", "no data")]))
     out = tmp_path / "out"
-    code = bench_cli.bench_main(["--suite", "all", "--quick", "--out", str(out),
-                                 "--methods", "tikhonov,unavailable", "--seed", "3"])
+    code = bench_cli.bench_main(
+        [
+            "--suite",
+            "all",
+            "--quick",
+            "--out",
+            str(out),
+            "--methods",
+            "tikhonov,unavailable",
+            "--seed",
+            "3",
+        ]
+    )
     assert code == 0
-    for name in ("results.csv", "peaks.csv", "report.md", "resolution_curve.png",
-                 "runtime.png", "errors.png"):
+    for name in (
+        "results.csv",
+        "peaks.csv",
+        "report.md",
+        "resolution_curve.png",
+        "runtime.png",
+        "errors.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     with (out / "results.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 2 * len(small_suite())
     assert {r["method"] for r in rows} == {"tikhonov", "unavailable"}
-    assert all(r["status"] == "not available: OSError: no weights"
-               for r in rows if r["method"] == "unavailable")
+    assert all(
+        r["status"] == "not available: OSError: no weights"
+        for r in rows
+        if r["method"] == "unavailable"
+    )
     report = (out / "report.md").read_text()
     assert "QUICK" in report and "--seed 3" in report and "Seed: 3" in report
     assert "cement_t1t2** not available" in report
@@ -191,8 +229,10 @@ def test_cli_errors_and_listing(capsys):
 
 def test_suite_is_seeded_and_quick_cases_match_full():
     a = {c.name: c for c in simulated_suite(seed=5, quick=True, kernel_for=tiny_kernel)}
-    b = {c.name: c for c in simulated_suite(seed=5, separations=[0.2], snrs=[100],
-                                            kernel_for=tiny_kernel)}
+    b = {
+        c.name: c
+        for c in simulated_suite(seed=5, separations=[0.2], snrs=[100], kernel_for=tiny_kernel)
+    }
     shared = set(a) & set(b)
     assert "pair_T2_0.2_snr100" in shared and "cement_like" in shared
     for n in shared:
@@ -215,13 +255,19 @@ def test_real_case_is_scored_against_reference_peaks(registered):
     from laplace_inv.simulate import add_noise, render_map
 
     k = tiny_kernel("T1_IR-T2")
-    F = render_map([Peak((-1.0, -1.7), (0.15, 0.15), 0.8), Peak((-1.0, -3.0), (0.15, 0.15), 0.2)],
-                   k.grid1, k.grid2)
+    F = render_map(
+        [Peak((-1.0, -1.7), (0.15, 0.15), 0.8), Peak((-1.0, -3.0), (0.15, 0.15), 0.2)],
+        k.grid1,
+        k.grid2,
+    )
     data, sigma = add_noise(k.forward(F), 200.0, 0)
-    refs = [RefPeak.from_log_position((-1.0, -1.7), fraction=0.8),
-            RefPeak.from_log_position((-1.0, -3.0), fraction=0.2)]
-    case = BenchCase("real_like", "real", "real", "T1_IR-T2", k, data, noise_std=sigma,
-                     reference=refs)
+    refs = [
+        RefPeak.from_log_position((-1.0, -1.7), fraction=0.8),
+        RefPeak.from_log_position((-1.0, -3.0), fraction=0.2),
+    ]
+    case = BenchCase(
+        "real_like", "real", "real", "T1_IR-T2", k, data, noise_std=sigma, reference=refs
+    )
     name = registered("exact", lambda S, kernel: F)
     row = run_benchmark([case], [name], repeats=1, verbose=0).rows[0]
     assert row["n_true"] == 2 and row["n_found"] == 2

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def splits():
     sys.path.insert(0, str(ROOT))
     spec = importlib.util.spec_from_file_location(
-        "bench_dlemlr_splits", ROOT / "benchmarks" / "bench_dlemlr_splits.py")
+        "bench_dlemlr_splits", ROOT / "benchmarks" / "bench_dlemlr_splits.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -29,20 +30,19 @@ def test_breakdown_adds_up_and_finds_a_split_peak(splits):
     from benchmarks.bench_dlemlr import MATCH_RADIUS  # importable once `splits` is loaded
 
     k = cement_kernel()
-    peaks = [Peak((-1.0, -2.5), (0.08, 0.2), 0.6),
-             Peak((0.0, -1.0), (0.06, 0.06), 0.4)]
+    peaks = [Peak((-1.0, -2.5), (0.08, 0.2), 0.6), Peak((0.0, -1.0), (0.06, 0.06), 0.4)]
     sc = make_scenario("two", k, peaks, snr=300, random_state=0)
     g1, g2 = k.grid1, k.grid2
     exact = sc.truth
     # the broad peak cut in two: a third of its mass moved 0.25 decade along T2
     lobe = render_map([Peak((-1.0, -2.25), (0.05, 0.05), 0.2)], g1, g2)
-    split = render_map([Peak((-1.0, -2.55), (0.08, 0.12), 0.4),
-                        peaks[1]], g1, g2) + lobe
+    split = render_map([Peak((-1.0, -2.55), (0.08, 0.12), 0.4), peaks[1]], g1, g2) + lobe
     scores = splits.map_scores([sc, sc], [exact, split])
     parts = splits.fraction_breakdown([sc, sc], [exact, split], scores["comparisons"])
-    expected = [compare_to_truth(F, sc.true_peaks(), g1, g2,
-                                 max_match_distance=MATCH_RADIUS).fraction_error
-                for F in (exact, split)]
+    expected = [
+        compare_to_truth(F, sc.true_peaks(), g1, g2, max_match_distance=MATCH_RADIUS).fraction_error
+        for F in (exact, split)
+    ]
     np.testing.assert_allclose(scores["per_case"]["fraction_error"], expected)
     total = parts["unmatched"] + parts["under"] + parts["over"]
     assert total == pytest.approx(np.mean(expected))
@@ -53,23 +53,23 @@ def test_breakdown_adds_up_and_finds_a_split_peak(splits):
 
 def test_input_channel_is_an_inversion(splits):
     k = cement_kernel()
-    sc = make_scenario("one", k, [Peak((-1.0, -2.0), (0.1, 0.1), 1.0)],
-                       snr=1000, random_state=1)
+    sc = make_scenario("one", k, [Peak((-1.0, -2.0), (0.1, 0.1), 1.0)], snr=1000, random_state=1)
     F = splits.InputChannel(k, 1).invert(sc.data).map
     assert F.shape == k.map_shape and F.min() >= 0
     r = compare_to_truth(F, sc.true_peaks(), k.grid1, k.grid2)
     assert r.n_found >= 1 and r.position_error < 0.1
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "benchmarks" / "candidates")
-                                        .iterdir() if p.is_dir()))
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (ROOT / "benchmarks" / "candidates").iterdir() if p.is_dir())
+)
 def test_candidate_weights_load_and_invert(name):
     from laplace_inv.dlemlr.estimator import DLEMLRInverter
 
     k = cement_kernel()
-    est = DLEMLRInverter.from_pretrained(kernel=k, weights_dir=ROOT / "benchmarks" / "candidates"
-                                         / name)  # checks the record's SHA-256
-    sc = make_scenario("one", k, [Peak((-1.0, -2.0), (0.1, 0.1), 1.0)], snr=1000,
-                       random_state=2)
+    est = DLEMLRInverter.from_pretrained(
+        kernel=k, weights_dir=ROOT / "benchmarks" / "candidates" / name
+    )  # checks the record's SHA-256
+    sc = make_scenario("one", k, [Peak((-1.0, -2.0), (0.1, 0.1), 1.0)], snr=1000, random_state=2)
     r = compare_to_truth(est.invert(sc.data).map, sc.true_peaks(), k.grid1, k.grid2)
     assert r.position_error < 0.1

@@ -22,8 +22,13 @@ def test_help_for_every_command(capsys):
 def test_invert_npz_writes_map_and_png(tmp_path, capsys):
     sc = cement_like(snr=300)
     path = tmp_path / "cement.npz"
-    np.savez(path, data=sc.data, tau1=sc.kernel.axis1.tau, tau2=sc.kernel.axis2.tau,
-             kinds=np.array(["T1_IR", "T2"]))
+    np.savez(
+        path,
+        data=sc.data,
+        tau1=sc.kernel.axis1.tau,
+        tau2=sc.kernel.axis2.tau,
+        kinds=np.array(["T1_IR", "T2"]),
+    )
     code = main(["invert", str(path), "--method", "tikhonov", "--out", str(tmp_path / "out")])
     assert code == 0
     out = capsys.readouterr().out

@@ -187,7 +187,9 @@ def _register_fake(monkeypatch, payload: bytes) -> str:
     """Register a small dataset whose one file has the sha256 of ``payload``."""
     spec = REGISTRY["sse_dt2"]
     fake = dataclasses.replace(
-        spec, key="fake", base_url="https://example.invalid/pinned",
+        spec,
+        key="fake",
+        base_url="https://example.invalid/pinned",
         files={"f.dat": hashlib.sha256(payload).hexdigest()},
     )
     monkeypatch.setitem(REGISTRY, "fake", fake)

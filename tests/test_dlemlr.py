@@ -63,8 +63,9 @@ def tiny_data(tiny_kernel):
 @pytest.fixture(scope="module")
 def tiny_fitted(tiny_kernel, tiny_data):
     X, Y, _, _ = tiny_data
-    est = DLEMLRInverter(kernel=tiny_kernel, max_epochs=6, lr=3e-3, batch_size=8,
-                         random_state=0, **TINY)
+    est = DLEMLRInverter(
+        kernel=tiny_kernel, max_epochs=6, lr=3e-3, batch_size=8, random_state=0, **TINY
+    )
     return est.fit(X, Y)
 
 
@@ -126,8 +127,9 @@ def test_dual_loss_equals_formula():
     K2 = torch.rand(3, 5, generator=g)
     S = torch.rand(3, 2, 3, generator=g)
     npts = torch.tensor([6.0, 10.0, 12.0])
-    got = dual_loss(f, F.reshape(3, -1), K1, K2, S, npts, w_data=0.4, w_phys=1.0, scale=2.0,
-                    relative=False)
+    got = dual_loss(
+        f, F.reshape(3, -1), K1, K2, S, npts, w_data=0.4, w_phys=1.0, scale=2.0, relative=False
+    )
     want = 0.0
     for b in range(3):
         data = np.mean((f[b] - F[b]).numpy() ** 2)
@@ -174,12 +176,21 @@ def test_region_mass_error_equals_formula():
 
 
 def test_neuralnet_get_loss_adds_region_mass_term(tiny_kernel):
-    kw = dict(module__grid=(16, 16), module__patch=4, module__dim=16, module__depth=1,
-              module__heads=2, criterion=torch.nn.MSELoss, w_data=0.4, w_phys=1.0)
+    kw = dict(
+        module__grid=(16, 16),
+        module__patch=4,
+        module__dim=16,
+        module__depth=1,
+        module__heads=2,
+        criterion=torch.nn.MSELoss,
+        w_data=0.4,
+        w_phys=1.0,
+    )
     plain = DLEMLRNeuralNet(DLEMLRNet, **kw).initialize()
     massy = DLEMLRNeuralNet(DLEMLRNet, w_mass=3.0, **kw).initialize()
-    X, Y, _, labels = make_training_set(tiny_kernel, 2, prior=TINY_PRIOR, random_state=4,
-                                        return_labels=True)
+    X, Y, _, labels = make_training_set(
+        tiny_kernel, 2, prior=TINY_PRIOR, random_state=4, return_labels=True
+    )
     S = X.reshape(2, *tiny_kernel.data_shape)
     data = make_feature_set(tiny_kernel, S, Y, labels=labels, n_iter=2)
     feats, F = data.batch(), torch.from_numpy(Y).float()
@@ -241,22 +252,40 @@ def test_physics_term_equals_full_in_range_residual(tiny_kernel):
     comp = tiny_kernel.compress()
     full = tiny_kernel.forward(F) - comp.U1 @ comp.U1.T @ S @ comp.U2 @ comp.U2.T
     want = np.mean(np.sum(full**2, axis=(1, 2)) / S[0].size)
-    got = dual_loss(torch.from_numpy(F).float(), torch.from_numpy(F).float(),
-                    feats["K1"], feats["K2"], feats["S"], feats["npts"],
-                    w_data=0.0, w_phys=1.0, scale=1.0, relative=False)
+    got = dual_loss(
+        torch.from_numpy(F).float(),
+        torch.from_numpy(F).float(),
+        feats["K1"],
+        feats["K2"],
+        feats["S"],
+        feats["npts"],
+        w_data=0.0,
+        w_phys=1.0,
+        scale=1.0,
+        relative=False,
+    )
     assert float(got) == pytest.approx(want, rel=1e-4)
 
 
 def test_neuralnet_get_loss_adds_physics_term(tiny_kernel):
-    net = DLEMLRNeuralNet(DLEMLRNet, module__grid=(16, 16), module__patch=4, module__dim=16,
-                          module__depth=1, module__heads=2, criterion=torch.nn.MSELoss,
-                          w_data=0.0, w_phys=1.0).initialize()
+    net = DLEMLRNeuralNet(
+        DLEMLRNet,
+        module__grid=(16, 16),
+        module__patch=4,
+        module__dim=16,
+        module__depth=1,
+        module__heads=2,
+        criterion=torch.nn.MSELoss,
+        w_data=0.0,
+        w_phys=1.0,
+    ).initialize()
     rng = np.random.default_rng(0)
     S = rng.random((2, *tiny_kernel.data_shape))
     F = torch.from_numpy(rng.random((2, 16, 16))).float()
     clean = make_feature_set(tiny_kernel, S, F.reshape(2, -1).numpy(), n_iter=2)
-    noisy = make_feature_set(tiny_kernel, S, F.reshape(2, -1).numpy(), physics_target="noisy",
-                             n_iter=2)
+    noisy = make_feature_set(
+        tiny_kernel, S, F.reshape(2, -1).numpy(), physics_target="noisy", n_iter=2
+    )
     # The clean target is the decay of the true map: zero physics loss at the truth.
     assert float(net.get_loss(F, F.reshape(2, -1), X=clean.batch())) < 1e-10
     # The noisy target is the data: only the physics term is weighted, and it is positive.
@@ -267,8 +296,9 @@ def test_neuralnet_get_loss_adds_physics_term(tiny_kernel):
 # features
 def test_features_independent_of_layout():
     k_a = cement_kernel()
-    k_b = Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 32)),
-                   KernelAxis("T2", np.arange(1, 4097) * 5e-5))
+    k_b = Kernel2D(
+        KernelAxis("T1_IR", np.geomspace(1e-3, 3, 32)), KernelAxis("T2", np.arange(1, 4097) * 5e-5)
+    )
     rng = np.random.default_rng(0)
     shapes = []
     for k in (k_a, k_b):
@@ -281,8 +311,10 @@ def test_features_independent_of_layout():
 
 
 def test_feature_sets_concatenate_with_their_layouts(tiny_kernel):
-    other = Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 12), n_grid=16),
-                     KernelAxis("T2", np.arange(1, 31) * 2e-3, n_grid=16))
+    other = Kernel2D(
+        KernelAxis("T1_IR", np.geomspace(1e-3, 3, 12), n_grid=16),
+        KernelAxis("T2", np.arange(1, 31) * 2e-3, n_grid=16),
+    )
     parts = []
     for k, seed in ((tiny_kernel, 1), (other, 2)):
         X, Y, _ = make_training_set(k, 3, prior=TINY_PRIOR, random_state=seed)
@@ -305,8 +337,7 @@ def test_inputs_fold_the_scaling_into_the_projection(tiny_kernel):
     for key in ("nnt", "bp", "scalars", "gram1", "gram2", "sigma"):
         np.testing.assert_allclose(folded[key], direct[key], rtol=1e-4, atol=1e-6)
     # The training features share the inference channels.
-    train = make_feature_set(tiny_kernel, S / scales[:, None, None], np.ones((3, 256)),
-                             n_iter=5)
+    train = make_feature_set(tiny_kernel, S / scales[:, None, None], np.ones((3, 256)), n_iter=5)
     np.testing.assert_allclose(train.samples["nnt"], direct["nnt"], rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(train[1][0]["gram1"], direct["gram1"][0])
 
@@ -328,8 +359,9 @@ def test_admm_refinement_fits_the_data_and_keeps_a_fitting_start(tiny_kernel):
     again = admm_refinement(op, exact, F, rho, 20)
     torch.testing.assert_close(again, F, rtol=0, atol=1e-9 * float(F.abs().max()))
     # Zero iterations return the (clipped) start.
-    torch.testing.assert_close(admm_refinement(op, Sp, F - 1.0, rho, 0),
-                               torch.clamp(F - 1.0, min=0.0))
+    torch.testing.assert_close(
+        admm_refinement(op, Sp, F - 1.0, rho, 0), torch.clamp(F - 1.0, min=0.0)
+    )
 
 
 def test_refinement_solver_fits_the_data(tiny_kernel):
@@ -368,8 +400,9 @@ def test_short_training_lowers_validation_loss(tiny_kernel, tiny_data, tiny_fitt
 
 def test_warmup_schedule_trains(tiny_kernel, tiny_data):
     X, Y, _, _ = tiny_data
-    est = DLEMLRInverter(kernel=tiny_kernel, max_epochs=2, warmup_steps=5, batch_size=40,
-                         random_state=0, **TINY).fit(X[:120], Y[:120])
+    est = DLEMLRInverter(
+        kernel=tiny_kernel, max_epochs=2, warmup_steps=5, batch_size=40, random_state=0, **TINY
+    ).fit(X[:120], Y[:120])
     assert len(est.history_) == 2
     assert np.isfinite(est.history_[-1]["valid_loss"])
 
@@ -407,14 +440,17 @@ def test_save_load_round_trip(tmp_path, tiny_kernel, tiny_data, tiny_fitted):
     loaded = DLEMLRInverter.load(path, tiny_kernel)
     np.testing.assert_array_equal(loaded.predict(Xv[:8]), tiny_fitted.predict(Xv[:8]))
     assert loaded.get_params()["dim"] == TINY["dim"]
-    wrong = Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 8), n_grid=32),
-                     KernelAxis("T2", np.arange(1, 51) * 1e-3, n_grid=32))
+    wrong = Kernel2D(
+        KernelAxis("T1_IR", np.geomspace(1e-3, 3, 8), n_grid=32),
+        KernelAxis("T2", np.arange(1, 51) * 1e-3, n_grid=32),
+    )
     with pytest.raises(ValueError, match="grid"):
         DLEMLRInverter.load(path, wrong)
 
 
 def test_weights_for_another_input_version_are_refused_but_can_be_fine_tuned(
-        tmp_path, tiny_kernel, tiny_data, tiny_fitted):
+    tmp_path, tiny_kernel, tiny_data, tiny_fitted
+):
     from safetensors.torch import load_file, save_file
 
     from laplace_inv.dlemlr.estimator import _read_config
@@ -428,34 +464,44 @@ def test_weights_for_another_input_version_are_refused_but_can_be_fine_tuned(
     with pytest.raises(ValueError, match="input version 1"):
         DLEMLRInverter.load(old, tiny_kernel)
     # Fine-tuning carries a model over to the current input.
-    tuned = DLEMLRInverter(kernel=tiny_kernel, max_epochs=1, batch_size=40, init_weights=old,
-                           random_state=0, **TINY).fit(X[:80], Y[:80])
+    tuned = DLEMLRInverter(
+        kernel=tiny_kernel, max_epochs=1, batch_size=40, init_weights=old, random_state=0, **TINY
+    ).fit(X[:80], Y[:80])
     reloaded = DLEMLRInverter.load(tuned.save(tmp_path / "tuned.safetensors"), tiny_kernel)
     assert _read_config(tmp_path / "tuned.safetensors")["input_version"] == INPUT_VERSION
     np.testing.assert_allclose(reloaded.predict(X[:2]), tuned.predict(X[:2]), rtol=1e-6)
 
 
-def test_fine_tuning_starts_from_the_given_weights(tmp_path, tiny_kernel, tiny_data,
-                                                   tiny_fitted):
+def test_fine_tuning_starts_from_the_given_weights(tmp_path, tiny_kernel, tiny_data, tiny_fitted):
     X, Y, Xv, _ = tiny_data
     path = tiny_fitted.save(tmp_path / "m.safetensors")
     # A learning rate of zero keeps the loaded weights: same maps as the saved model.
-    tuned = DLEMLRInverter(kernel=tiny_kernel, max_epochs=1, lr=0.0, batch_size=40,
-                           init_weights=path, random_state=0, **TINY).fit(X[:80], Y[:80])
-    np.testing.assert_allclose(tuned.predict(Xv[:4]), tiny_fitted.predict(Xv[:4]),
-                               rtol=1e-6, atol=1e-9)
+    tuned = DLEMLRInverter(
+        kernel=tiny_kernel,
+        max_epochs=1,
+        lr=0.0,
+        batch_size=40,
+        init_weights=path,
+        random_state=0,
+        **TINY,
+    ).fit(X[:80], Y[:80])
+    np.testing.assert_allclose(
+        tuned.predict(Xv[:4]), tiny_fitted.predict(Xv[:4]), rtol=1e-6, atol=1e-9
+    )
     other = {**TINY, "dim": 8}
     with pytest.raises(ValueError, match=r"init_weights .* architecture"):
-        DLEMLRInverter(kernel=tiny_kernel, max_epochs=1, init_weights=path,
-                       **other).fit(X[:80], Y[:80])
+        DLEMLRInverter(kernel=tiny_kernel, max_epochs=1, init_weights=path, **other).fit(
+            X[:80], Y[:80]
+        )
 
 
 @pytest.mark.parametrize("penalty", [REFINE_PENALTY, 0.0], ids=["admm", "gradient"])
 def test_refine_lowers_residual(tiny_kernel, tiny_data, tiny_fitted, tmp_path, penalty):
     _, _, Xv, _ = tiny_data
     path = tiny_fitted.save(tmp_path / "m.safetensors")
-    est = DLEMLRInverter.load(path, tiny_kernel, refine=True, refine_steps=30,
-                              refine_penalty=penalty)
+    est = DLEMLRInverter.load(
+        path, tiny_kernel, refine=True, refine_steps=30, refine_penalty=penalty
+    )
     res = est.invert(Xv[0].reshape(tiny_kernel.data_shape))
     assert res.info["residual_after"] < res.info["residual_before"]
     assert res.info["refine_penalty"] == penalty
@@ -490,14 +536,18 @@ def test_sklearn_params_and_clone(tiny_kernel):
 SHIPPED = WEIGHTS_DIR / "all.safetensors"
 LAYOUTS = {
     "cement": cement_kernel,
-    "IR 32x4096": lambda: Kernel2D(KernelAxis("T1_IR", np.geomspace(5e-4, 2, 32)),
-                                   KernelAxis("T2", np.arange(1, 4097) * 5e-5)),
-    "SR 20x500": lambda: Kernel2D(KernelAxis("T1_SR", np.geomspace(1e-3, 3, 20)),
-                                  KernelAxis("T2", np.arange(1, 501) * 2e-4)),
-    "T2-T2 40x800": lambda: Kernel2D(KernelAxis("T2", np.geomspace(2e-4, 0.5, 40)),
-                                     KernelAxis("T2", np.arange(1, 801) * 2e-4)),
-    "D-T2 16x1000": lambda: Kernel2D(KernelAxis("D", np.linspace(1e8, 3e10, 16)),
-                                     KernelAxis("T2", np.arange(1, 1001) * 1e-4)),
+    "IR 32x4096": lambda: Kernel2D(
+        KernelAxis("T1_IR", np.geomspace(5e-4, 2, 32)), KernelAxis("T2", np.arange(1, 4097) * 5e-5)
+    ),
+    "SR 20x500": lambda: Kernel2D(
+        KernelAxis("T1_SR", np.geomspace(1e-3, 3, 20)), KernelAxis("T2", np.arange(1, 501) * 2e-4)
+    ),
+    "T2-T2 40x800": lambda: Kernel2D(
+        KernelAxis("T2", np.geomspace(2e-4, 0.5, 40)), KernelAxis("T2", np.arange(1, 801) * 2e-4)
+    ),
+    "D-T2 16x1000": lambda: Kernel2D(
+        KernelAxis("D", np.linspace(1e8, 3e10, 16)), KernelAxis("T2", np.arange(1, 1001) * 1e-4)
+    ),
 }
 
 
@@ -526,8 +576,26 @@ def test_shipped_record_matches_weights():
 def test_training_command_end_to_end(tmp_path):
     from laplace_inv.dlemlr.train import train_main
 
-    rc = train_main(["--n-train", "512", "--n-test", "64", "--epochs", "2", "--dim", "32",
-                     "--depth", "1", "--heads", "2", "--out", str(tmp_path), "--verbose", "0"])
+    rc = train_main(
+        [
+            "--n-train",
+            "512",
+            "--n-test",
+            "64",
+            "--epochs",
+            "2",
+            "--dim",
+            "32",
+            "--depth",
+            "1",
+            "--heads",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--verbose",
+            "0",
+        ]
+    )
     assert rc == 0
     assert (tmp_path / "all.safetensors").exists()
     k = cement_kernel()

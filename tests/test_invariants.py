@@ -51,8 +51,10 @@ def _estimator(method: str, kernel: Kernel2D | None = None) -> tuple[Any, Kernel
 
 
 def _fixed_kernel() -> Kernel2D:
-    return Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 6), n_grid=6),
-                    KernelAxis("T2", np.geomspace(1e-3, 1, 12), n_grid=6))
+    return Kernel2D(
+        KernelAxis("T1_IR", np.geomspace(1e-3, 3, 6), n_grid=6),
+        KernelAxis("T2", np.geomspace(1e-3, 1, 12), n_grid=6),
+    )
 
 
 def _data(kernel: Kernel2D, seed: int, n: int | None = None, noise: float = 1e-2) -> np.ndarray:
@@ -133,8 +135,7 @@ def test_classical_methods_are_deterministic(method: str) -> None:
     first = _quiet(lambda: est.invert(S, noise_std=0.01))
     again = _quiet(lambda: clone(est).invert(S, noise_std=0.01))
     # Bit-identical for the direct solvers; cvxpy's warm starts agree to rounding.
-    np.testing.assert_allclose(again.map, first.map, rtol=0,
-                               atol=1e-12 * np.abs(first.map).max())
+    np.testing.assert_allclose(again.map, first.map, rtol=0, atol=1e-12 * np.abs(first.map).max())
 
 
 def test_dlemlr_same_random_state_same_model() -> None:
@@ -146,8 +147,9 @@ def test_dlemlr_same_random_state_same_model() -> None:
     X, Y, _ = sim.make_training_set(kernel, 24, prior=prior, random_state=0)
     again = _quiet(lambda: clone(est).fit(X, Y))
     Xt = _data(kernel, 5, n=2)
-    np.testing.assert_array_equal(_quiet(lambda: again.predict(Xt)),
-                                  _quiet(lambda: est.predict(Xt)))
+    np.testing.assert_array_equal(
+        _quiet(lambda: again.predict(Xt)), _quiet(lambda: est.predict(Xt))
+    )
     other = _quiet(lambda: clone(est).set_params(random_state=1).fit(X, Y))
     assert not np.array_equal(_quiet(lambda: other.predict(Xt)), _quiet(lambda: est.predict(Xt)))
 
@@ -177,8 +179,12 @@ def test_simulation_same_random_state_same_result(kernel: Kernel2D, seed: int, n
 @pytest.mark.parametrize("method", ALL_METHODS)
 def test_batch_predict_equals_per_sample(method: str) -> None:
     @settings(max_examples=n_examples(0.2))
-    @given(_kernel_strategy(method), st.integers(0, 2**31), st.integers(2, 4),
-           st.sampled_from(["flat", "3D"]))
+    @given(
+        _kernel_strategy(method),
+        st.integers(0, 2**31),
+        st.integers(2, 4),
+        st.sampled_from(["flat", "3D"]),
+    )
     def prop(kernel: Kernel2D | None, seed: int, n: int, layout: str) -> None:
         est, kernel = _estimator(method, kernel)
         X = _data(kernel, seed, n=n)
@@ -189,12 +195,13 @@ def test_batch_predict_equals_per_sample(method: str) -> None:
         assert Y.shape == (n, kernel.map_shape[0] * kernel.map_shape[1])
         rtol = 1e-5 if method == "dlemlr" else 1e-9
         for i in range(n):
-            yi = _quiet(lambda i=i: est.predict(Xin[i:i + 1]))[0]
+            yi = _quiet(lambda i=i: est.predict(Xin[i : i + 1]))[0]
             tol = rtol * max(np.abs(yi).max(), 1e-300)
             assert np.abs(Y[i] - yi).max() <= tol, f"sample {i} differs in the batch"
         # cvxpy warm starts make repeated solves agree to rounding, not bit for bit.
-        np.testing.assert_allclose(_quiet(lambda: est.transform(Xin)), Y, rtol=0,
-                                   atol=rtol * max(np.abs(Y).max(), 1e-300))
+        np.testing.assert_allclose(
+            _quiet(lambda: est.transform(Xin)), Y, rtol=0, atol=rtol * max(np.abs(Y).max(), 1e-300)
+        )
         assert not Y[-1].any()
 
     prop()
@@ -229,8 +236,7 @@ def test_reported_residual_matches_recomputed(method: str) -> None:
     prop()
 
 
-def _check_solver_figures(method: str, est: Any, kernel: Kernel2D, S: np.ndarray,
-                          res: Any) -> None:
+def _check_solver_figures(method: str, est: Any, kernel: Kernel2D, S: np.ndarray, res: Any) -> None:
     """The solver's own residual figures (on data normalised to max|S| = 1) agree too."""
     scale = np.abs(S).max()
     Sn, Fn = S / scale, res.map / scale
@@ -242,8 +248,9 @@ def _check_solver_figures(method: str, est: Any, kernel: Kernel2D, S: np.ndarray
         from laplace_inv.classical.l1_fista import l1_objective
 
         comp = kernel.compress(est.rtol)
-        obj = l1_objective(comp, comp.project(Sn), Fn, float(res.info["alpha"]),
-                           float(res.info.get("l2", 0.0)))
+        obj = l1_objective(
+            comp, comp.project(Sn), Fn, float(res.info["alpha"]), float(res.info.get("l2", 0.0))
+        )
         assert res.info["objective"] == pytest.approx(obj, rel=1e-4, abs=1e-10)
     elif method == "tikhonov_global" and "misfit_path" in res.info:
         alphas = np.asarray(res.info["alpha_path"])
@@ -263,8 +270,11 @@ def _check_solver_figures(method: str, est: Any, kernel: Kernel2D, S: np.ndarray
 def _capped() -> list[tuple[str, Callable[[Kernel2D], Any], str]]:
     out: list[tuple[str, Callable[[Kernel2D], Any], str]] = [
         ("BRD", lambda k: TikhonovInverter(k, penalty="global", max_iter=1), "BRD"),
-        ("FISTA", lambda k: TikhonovInverter(k, penalty="global", solver="fista", alpha=1e-6,
-                                             max_iter=3), "FISTA"),
+        (
+            "FISTA",
+            lambda k: TikhonovInverter(k, penalty="global", solver="fista", alpha=1e-6, max_iter=3),
+            "FISTA",
+        ),
         ("UPEN", lambda k: TikhonovInverter(k, penalty="upen", upen_max_iter=1), "UPEN"),
     ]
     L1 = _l1_class()
@@ -293,10 +303,11 @@ def test_no_convergence_warning_with_defaults(method: str) -> None:
         est.invert(S, noise_std=1e-3)
 
 
-
 def test_tikhonov_misfit_counts_every_pair() -> None:
-    kernel = Kernel2D(KernelAxis("D", np.geomspace(1e8, 1e9, 3), n_grid=3),
-                      KernelAxis("T2", np.geomspace(0.1, 1, 7), n_grid=5))
+    kernel = Kernel2D(
+        KernelAxis("D", np.geomspace(1e8, 1e9, 3), n_grid=3),
+        KernelAxis("T2", np.geomspace(0.1, 1, 7), n_grid=5),
+    )
     S = 1e-3 * _data(kernel, 1)
     est = TikhonovInverter(kernel, penalty="global", alpha="gcv", alpha_grid=[3e-10])
     res = _quiet(lambda: est.invert(S, noise_std=1e-5))

@@ -43,9 +43,14 @@ def write_spinsolve_folder(folder: Path, z: np.ndarray) -> Path:
     """
     folder.mkdir(parents=True, exist_ok=True)
     keys = {
-        "experiment": '"T1IRT2"', "nrScans": "8", "nrEchoes": str(z.shape[1]),
-        "echoTime": f"{ECHO_US:g}", "nrSteps": str(z.shape[0]),
-        "indirectFile": '"delays.txt"', "indirectUnit": '"ms"', "dataFile": '"data2d.txt"',
+        "experiment": '"T1IRT2"',
+        "nrScans": "8",
+        "nrEchoes": str(z.shape[1]),
+        "echoTime": f"{ECHO_US:g}",
+        "nrSteps": str(z.shape[0]),
+        "indirectFile": '"delays.txt"',
+        "indirectUnit": '"ms"',
+        "dataFile": '"data2d.txt"',
     }
     (folder / "acqu.par").write_text("".join(f"{k:<16}= {v}\n" for k, v in keys.items()))
     (folder / "delays.txt").write_text("".join(f"{v:.10g}\n" for v in TAU1_MS))
@@ -56,8 +61,19 @@ def write_spinsolve_folder(folder: Path, z: np.ndarray) -> Path:
 
 
 def _invert(path: Path, out: Path, *extra: str) -> dict:
-    code = main(["invert", str(path), "--method", "tikhonov", "--grid", str(GRID),
-                 "--out", str(out), *extra])
+    code = main(
+        [
+            "invert",
+            str(path),
+            "--method",
+            "tikhonov",
+            "--grid",
+            str(GRID),
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
     assert code == 0
     results = sorted(out.glob("*_map.npz"))
     assert len(results) == 1, results
@@ -101,15 +117,27 @@ def test_spinsolve_folder_round_trips_to_a_map(tmp_path, capsys):
 
 def test_npz_round_trips_to_a_map(tmp_path):
     path = tmp_path / "scan.npz"
-    np.savez(path, data=_noisy(), tau1=TAU1_MS * 1e-3, tau2=TAU2_MS * 1e-3,
-             kinds=np.array(["T1_IR", "T2"]))
+    np.savez(
+        path,
+        data=_noisy(),
+        tau1=TAU1_MS * 1e-3,
+        tau2=TAU2_MS * 1e-3,
+        kinds=np.array(["T1_IR", "T2"]),
+    )
     _check_map(_invert(path, tmp_path / "out"))
 
 
 def test_mat_round_trips_to_a_map(tmp_path):
     path = tmp_path / "scan.mat"
-    scipy.io.savemat(path, {"S": _noisy(), "tau1": TAU1_MS * 1e-3, "tau2": TAU2_MS * 1e-3,
-                            "kinds": np.array(["T1_IR", "T2"])})
+    scipy.io.savemat(
+        path,
+        {
+            "S": _noisy(),
+            "tau1": TAU1_MS * 1e-3,
+            "tau2": TAU2_MS * 1e-3,
+            "kinds": np.array(["T1_IR", "T2"]),
+        },
+    )
     assert detect_format(path) == "mat"
     _check_map(_invert(path, tmp_path / "out"))
 
@@ -118,9 +146,19 @@ def test_csv_table_with_axis_files_round_trips_to_a_map(tmp_path):
     np.savetxt(tmp_path / "S.csv", _noisy(), delimiter=",")
     np.savetxt(tmp_path / "tau1.csv", TAU1_MS)
     np.savetxt(tmp_path / "tau2.csv", TAU2_MS)
-    result = _invert(tmp_path / "S.csv", tmp_path / "out", "--tau1", str(tmp_path / "tau1.csv"),
-                     "--tau2", str(tmp_path / "tau2.csv"), "--kinds", "T1_IR", "T2",
-                     "--time-unit", "1e-3")
+    result = _invert(
+        tmp_path / "S.csv",
+        tmp_path / "out",
+        "--tau1",
+        str(tmp_path / "tau1.csv"),
+        "--tau2",
+        str(tmp_path / "tau2.csv"),
+        "--kinds",
+        "T1_IR",
+        "T2",
+        "--time-unit",
+        "1e-3",
+    )
     _check_map(result)
 
 

@@ -141,12 +141,27 @@ def test_upen2d_errors(tmp_path):
 @pytest.mark.parametrize(
     ("key", "kinds", "shape", "tau1_range", "hint"),
     [
-        ("cement_t1t2_ircpmg", ("T1_IR", "T2"), (48, 1000), (0.8e-3, 2.8),
-         ((1e-5, 1.0, 80), (1e-5, 1.0, 80))),
-        ("maastricht_t2t2", ("T2", "T2"), (128, 2800), (0.3e-3, 0.84),
-         ((1e-5, 3.0, 64), (1e-4, 3.0, 64))),
-        ("sse_dt2", ("D", "T2"), (48, 200), (0.0189559e9, 1.27716e9),
-         ((1e-11, 1e-7, 80), (1e-4, 0.1, 80))),
+        (
+            "cement_t1t2_ircpmg",
+            ("T1_IR", "T2"),
+            (48, 1000),
+            (0.8e-3, 2.8),
+            ((1e-5, 1.0, 80), (1e-5, 1.0, 80)),
+        ),
+        (
+            "maastricht_t2t2",
+            ("T2", "T2"),
+            (128, 2800),
+            (0.3e-3, 0.84),
+            ((1e-5, 3.0, 64), (1e-4, 3.0, 64)),
+        ),
+        (
+            "sse_dt2",
+            ("D", "T2"),
+            (48, 200),
+            (0.0189559e9, 1.27716e9),
+            ((1e-11, 1e-7, 80), (1e-4, 0.1, 80)),
+        ),
     ],
 )
 def test_real_shared_folders(key, kinds, shape, tau1_range, hint):
@@ -167,9 +182,14 @@ def test_real_shared_folders(key, kinds, shape, tau1_range, hint):
 def _spinsolve_folder(folder: Path, z: np.ndarray, tau1_ms, echo_us: float, **extra) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     keys = {
-        "experiment": '"T1IRT2"', "nrScans": "16", "nrEchoes": str(z.shape[1]),
-        "echoTime": f"{echo_us:g}", "nrSteps": str(z.shape[0]), "indirectFile": '"delays.txt"',
-        "indirectUnit": '"ms"', "dataFile": '"data2d.csv"',
+        "experiment": '"T1IRT2"',
+        "nrScans": "16",
+        "nrEchoes": str(z.shape[1]),
+        "echoTime": f"{echo_us:g}",
+        "nrSteps": str(z.shape[0]),
+        "indirectFile": '"delays.txt"',
+        "indirectUnit": '"ms"',
+        "dataFile": '"data2d.csv"',
     }
     keys.update(extra)
     (folder / "acqu.par").write_text(
@@ -237,8 +257,16 @@ def test_read_mat_guessed_and_explicit_keys(tmp_path):
     assert detect_format(path) == "mat"
 
     path2 = tmp_path / "named.mat"
-    scipy.io.savemat(path2, {"sig": _ir_data(), "a": TAU1_MS, "b": TAU2_MS,
-                             "kinds": np.array(["T1_IR", "T2"]), "noise_std": 2.5})
+    scipy.io.savemat(
+        path2,
+        {
+            "sig": _ir_data(),
+            "a": TAU1_MS,
+            "b": TAU2_MS,
+            "kinds": np.array(["T1_IR", "T2"]),
+            "noise_std": 2.5,
+        },
+    )
     acq2 = read_any(path2, data_key="sig", tau1_key="a", tau2_key="b", time_unit=1e-3)
     assert acq2.kinds == ("T1_IR", "T2") and acq2.noise_std == 2.5
     with pytest.raises(ValueError, match=r"cannot find the data matrix.*available variables"):
@@ -262,21 +290,38 @@ def test_read_table_csv_and_whitespace(tmp_path):
     _write_matrix(tmp_path / "S.csv", _ir_data(), sep=",")
     (tmp_path / "t1.csv").write_text("tau1_ms\n" + "\n".join(f"{float(v)!r}" for v in TAU1_MS))
     _write_column(tmp_path / "t2.txt", TAU2_MS)
-    acq = read_table(tmp_path / "S.csv", tmp_path / "t1.csv", tmp_path / "t2.txt",
-                     ("T1_IR", "T2"), time_unit=1e-3, noise_std=1.0)
+    acq = read_table(
+        tmp_path / "S.csv",
+        tmp_path / "t1.csv",
+        tmp_path / "t2.txt",
+        ("T1_IR", "T2"),
+        time_unit=1e-3,
+        noise_std=1.0,
+    )
     np.testing.assert_allclose(acq.data, _ir_data(), rtol=1e-9)
     np.testing.assert_allclose(acq.tau1, TAU1_MS * 1e-3)
     assert acq.noise_std == 1.0
-    same = read_any(tmp_path / "S.csv", tau1_path=tmp_path / "t1.csv",
-                    tau2_path=tmp_path / "t2.txt", kinds=("T1_IR", "T2"), time_unit=1e-3)
+    same = read_any(
+        tmp_path / "S.csv",
+        tau1_path=tmp_path / "t1.csv",
+        tau2_path=tmp_path / "t2.txt",
+        kinds=("T1_IR", "T2"),
+        time_unit=1e-3,
+    )
     np.testing.assert_array_equal(same.data, acq.data)
     with pytest.raises(ValueError, match="needs its axes and kinds"):
         read_any(tmp_path / "S.csv")
     # D axis in ms/µm² via the per-axis unit
     b = np.linspace(0.02, 1.3, 6)
     _write_column(tmp_path / "b.txt", b)
-    acq_d = read_table(tmp_path / "S.csv", tmp_path / "b.txt", tmp_path / "t2.txt", ("D", "T2"),
-                       time_unit=1e-3, tau1_unit=1e9)
+    acq_d = read_table(
+        tmp_path / "S.csv",
+        tmp_path / "b.txt",
+        tmp_path / "t2.txt",
+        ("D", "T2"),
+        time_unit=1e-3,
+        tau1_unit=1e9,
+    )
     np.testing.assert_allclose(acq_d.tau1, b * 1e9)
 
 
@@ -331,24 +376,45 @@ def test_table_errors(tmp_path):
 
 def test_read_npz(tmp_path):
     path = tmp_path / "acq.npz"
-    np.savez(path, data=_ir_data(), tau1=TAU1_MS * 1e-3, tau2=TAU2_MS * 1e-3,
-             kinds=np.array(["T1_IR", "T2"]), noise_std=3.0)
+    np.savez(
+        path,
+        data=_ir_data(),
+        tau1=TAU1_MS * 1e-3,
+        tau2=TAU2_MS * 1e-3,
+        kinds=np.array(["T1_IR", "T2"]),
+        noise_std=3.0,
+    )
     acq = read_any(path)
     assert detect_format(path) == "npz"
     assert acq.kinds == ("T1_IR", "T2") and acq.noise_std == 3.0 and acq.shape == (6, 10)
     np.savez(path, data=_ir_data(), tau1=TAU1_MS * 1e-3, kinds=np.array(["T1_IR", "T2"]))
     with pytest.raises(ValueError, match=r"acq\.npz: missing key\(s\) \['tau2'\]"):
         read_npz(path)
-    np.savez(path, data=_ir_data(), tau1=TAU1_MS[:5] * 1e-3, tau2=TAU2_MS * 1e-3,
-             kinds=np.array(["T1_IR", "T2"]))
+    np.savez(
+        path,
+        data=_ir_data(),
+        tau1=TAU1_MS[:5] * 1e-3,
+        tau2=TAU2_MS * 1e-3,
+        kinds=np.array(["T1_IR", "T2"]),
+    )
     with pytest.raises(ValueError, match=r"acq\.npz \(data\): data is 6x10 .* has 5 values"):
         read_npz(path)
-    np.savez(path, data=np.array([{"a": 1}], dtype=object), tau1=[1.0], tau2=[1.0],
-             kinds=np.array(["T2", "T2"]))
+    np.savez(
+        path,
+        data=np.array([{"a": 1}], dtype=object),
+        tau1=[1.0],
+        tau2=[1.0],
+        kinds=np.array(["T2", "T2"]),
+    )
     with pytest.raises(ValueError, match="pickles"):
         read_npz(path)
-    np.savez(path, data=_ir_data().astype(str), tau1=TAU1_MS, tau2=TAU2_MS,
-             kinds=np.array(["T1_IR", "T2"]))
+    np.savez(
+        path,
+        data=_ir_data().astype(str),
+        tau1=TAU1_MS,
+        tau2=TAU2_MS,
+        kinds=np.array(["T1_IR", "T2"]),
+    )
     with pytest.raises(TypeError, match=r"acq\.npz: data has non-numeric dtype"):
         read_npz(path)
 
@@ -380,8 +446,13 @@ def test_result_npz_round_trip(tmp_path):
     rng = np.random.default_rng(1)
     F = rng.random((5, 7))
     g1, g2 = np.geomspace(1e-4, 1, 5), np.geomspace(1e-3, 10, 7)
-    meta = {"method": "upen", "alpha": np.float64(0.01), "residual": 0.02,
-            "peaks": np.array([1.0, 2.0]), "shape": (5, 7)}
+    meta = {
+        "method": "upen",
+        "alpha": np.float64(0.01),
+        "residual": 0.02,
+        "peaks": np.array([1.0, 2.0]),
+        "shape": (5, 7),
+    }
     path = save_result_npz(tmp_path / "res", F, g1, g2, ("T1_IR", "T2"), meta)
     assert path.name == "res.npz"
     loaded = load_result_npz(path)
@@ -389,8 +460,13 @@ def test_result_npz_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded["grid1"], g1)
     np.testing.assert_array_equal(loaded["grid2"], g2)
     assert loaded["kinds"] == ("T1_IR", "T2")
-    assert loaded["metadata"] == {"method": "upen", "alpha": 0.01, "residual": 0.02,
-                                  "peaks": [1.0, 2.0], "shape": [5, 7]}
+    assert loaded["metadata"] == {
+        "method": "upen",
+        "alpha": 0.01,
+        "residual": 0.02,
+        "peaks": [1.0, 2.0],
+        "shape": [5, 7],
+    }
     assert loaded["format"] == "laplace_inv.result/1"
     # no pickles inside: loadable with allow_pickle=False
     with np.load(path, allow_pickle=False) as npz:

@@ -31,8 +31,10 @@ def small_cement():
 
 @pytest.fixture(scope="module")
 def tiny():
-    kernel = Kernel2D(KernelAxis("T2", np.geomspace(1e-3, 1, 16), n_grid=10),
-                      KernelAxis("T2", np.geomspace(1e-3, 1, 24), n_grid=10))
+    kernel = Kernel2D(
+        KernelAxis("T2", np.geomspace(1e-3, 1, 16), n_grid=10),
+        KernelAxis("T2", np.geomspace(1e-3, 1, 24), n_grid=10),
+    )
     F = np.zeros(kernel.map_shape)
     F[4, 5] = 1.0
     F[6, 2] = 0.5
@@ -248,8 +250,14 @@ def test_sklearn_clone_and_params(tiny):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"alpha": -1.0}, {"alpha": "gcv"}, {"l2": -0.1}, {"solver": "NOPE"},
-     {"fallback_solver": "NOPE"}, {"alpha": float("nan")}],
+    [
+        {"alpha": -1.0},
+        {"alpha": "gcv"},
+        {"l2": -0.1},
+        {"solver": "NOPE"},
+        {"fallback_solver": "NOPE"},
+        {"alpha": float("nan")},
+    ],
 )
 def test_invalid_params(tiny, kwargs):
     kernel, S = tiny

@@ -281,10 +281,13 @@ def test_compare_to_truth_gates_matches_before_assigning(small_grids):
     # estimate far away. Unconstrained, the Hungarian assignment trades A for the far estimate
     # (1.3 + 0.25 < 0.05 + 1.6); with a match radius A keeps its near estimate and B is missed.
     lg1, lg2, g1, g2 = small_grids
-    est = gaussian_map(lg1, lg2, [((-1.55, -1.5), (0.08, 0.08), 1.0),
-                                  ((-0.2, -1.5), (0.08, 0.08), 0.05)])
-    true_peaks = [Peak.from_log_position((-1.5, -1.5), fraction=0.6),
-                  Peak.from_log_position((-1.8, -1.5), fraction=0.4)]
+    est = gaussian_map(
+        lg1, lg2, [((-1.55, -1.5), (0.08, 0.08), 1.0), ((-0.2, -1.5), (0.08, 0.08), 0.05)]
+    )
+    true_peaks = [
+        Peak.from_log_position((-1.5, -1.5), fraction=0.6),
+        Peak.from_log_position((-1.8, -1.5), fraction=0.4),
+    ]
     free = compare_to_truth(est, true_peaks, g1, g2)
     assert free.matches == ((0, 1), (1, 0))
     gated = compare_to_truth(est, true_peaks, g1, g2, max_match_distance=0.5)

@@ -24,8 +24,8 @@ from laplace_inv.simulate import PeakPrior, make_training_set
 
 HAS_DASK = all(importlib.util.find_spec(m) is not None for m in ("dask", "distributed"))
 needs_dask = pytest.mark.skipif(
-    not HAS_DASK, reason="dask[array,distributed] is not installed (pip install "
-    "'laplace-inv[dask]')"
+    not HAS_DASK,
+    reason="dask[array,distributed] is not installed (pip install 'laplace-inv[dask]')",
 )
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_L1 = importlib.util.find_spec("laplace_inv.classical.l1") is not None
@@ -123,8 +123,9 @@ def test_reduced_outputs_match_full_maps(X, serial):
     maps = ref.reshape(len(X), *KERNEL.map_shape)
     _assert_close(P1, maps.sum(axis=2), CLASSICAL_TOL)
     _assert_close(P2, maps.sum(axis=1), CLASSICAL_TOL)
-    table = _quiet(est.predict, X, n_jobs=2, chunk_size=5, output="peaks",
-                   peak_kwargs={"min_fraction": 0.02})
+    table = _quiet(
+        est.predict, X, n_jobs=2, chunk_size=5, output="peaks", peak_kwargs={"min_fraction": 0.02}
+    )
     expected = peak_table(maps, KERNEL.grid1, KERNEL.grid2, min_fraction=0.02)
     assert table.dtype == PEAK_DTYPE and len(table) == len(expected) > len(X) - 2
     for field in PEAK_DTYPE.names:
@@ -153,8 +154,7 @@ def test_streaming_from_memmap(tmp_path, X, serial):
     parts = list(_quiet(est.iter_predict, mm, chunk_size=5, output="maps32"))
     assert [start for start, _ in parts] == [0, 5, 10]
     assert [len(p) for _, p in parts] == [5, 5, 2]
-    np.testing.assert_array_equal(np.concatenate([p for _, p in parts]),
-                                  ref.astype(np.float32))
+    np.testing.assert_array_equal(np.concatenate([p for _, p in parts]), ref.astype(np.float32))
 
 
 def test_workers_reuse_the_shipped_compression(monkeypatch, X):
@@ -234,8 +234,12 @@ def client():
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(
-        n_workers=3, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=logging.CRITICAL,
+        n_workers=3,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
     )
     client = Client(cluster)
     try:
@@ -247,7 +251,8 @@ def client():
 
 def _n_blocks_done(dask_scheduler, prefix: str) -> int:
     return sum(
-        1 for key, ts in dask_scheduler.tasks.items()
+        1
+        for key, ts in dask_scheduler.tasks.items()
         if ts.state == "memory" and str(key).find(prefix) >= 0
     )
 
@@ -317,8 +322,18 @@ def dlemlr():
     from laplace_inv.dlemlr import DLEMLRInverter
 
     Xt, Yt, _ = make_training_set(KERNEL, 48, prior=PRIOR, random_state=3)
-    est = DLEMLRInverter(kernel=KERNEL, dim=16, depth=1, heads=2, patch=4, n_iter_phys=20,
-                         max_epochs=1, batch_size=16, valid_fraction=0.25, random_state=0)
+    est = DLEMLRInverter(
+        kernel=KERNEL,
+        dim=16,
+        depth=1,
+        heads=2,
+        patch=4,
+        n_iter_phys=20,
+        max_epochs=1,
+        batch_size=16,
+        valid_fraction=0.25,
+        random_state=0,
+    )
     return _quiet(est.fit, Xt, Yt)
 
 
@@ -356,9 +371,19 @@ def test_dlemlr_cuda_falls_back_to_cpu_with_a_warning():
     from laplace_inv.dlemlr import DLEMLRInverter
 
     Xt, Yt, _ = make_training_set(KERNEL, 16, prior=PRIOR, random_state=4)
-    est = DLEMLRInverter(kernel=KERNEL, dim=16, depth=1, heads=2, patch=4, n_iter_phys=5,
-                         max_epochs=1, batch_size=8, valid_fraction=0.25, random_state=0,
-                         device="cuda")
+    est = DLEMLRInverter(
+        kernel=KERNEL,
+        dim=16,
+        depth=1,
+        heads=2,
+        patch=4,
+        n_iter_phys=5,
+        max_epochs=1,
+        batch_size=8,
+        valid_fraction=0.25,
+        random_state=0,
+        device="cuda",
+    )
     if torch.cuda.is_available():
         est.fit(Xt, Yt)
         assert next(est.net_.module_.parameters()).is_cuda

@@ -85,8 +85,12 @@ def _is_foreign(exc: BaseException) -> bool:
     return mod.split(".")[0] in FOREIGN_MODULES or mod.startswith("_") or mod.endswith("_rust")
 
 
-def outcome(case: Case, fn: Callable[[], Any], check: Callable[[Any], None] | None = None,
-            clean: tuple[type[BaseException], ...] = CLEAN_ERRORS) -> tuple[str, str]:
+def outcome(
+    case: Case,
+    fn: Callable[[], Any],
+    check: Callable[[Any], None] | None = None,
+    clean: tuple[type[BaseException], ...] = CLEAN_ERRORS,
+) -> tuple[str, str]:
     """Call ``fn`` and judge the result against ``case``.
 
     Returns
@@ -208,12 +212,33 @@ def data_matrices(draw: Callable, kernel: Kernel2D) -> Case:
     clean = kernel.forward(_random_map(draw, kernel.map_shape))
     clean = clean / max(np.abs(clean).max(), 1e-300)
     noisy = clean + 0.01 * rng.standard_normal(clean.shape)
-    kind = draw(st.sampled_from([
-        "peaks", "peaks+noise", "constant", "zero", "negative", "noise only", "int dtype",
-        "float32", "nested list",
-        "nan", "inf", "complex", "wrong shape", "transposed", "empty", "1D", "3D", "bool",
-        "text", "None", "ragged",
-    ]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "peaks",
+                "peaks+noise",
+                "constant",
+                "zero",
+                "negative",
+                "noise only",
+                "int dtype",
+                "float32",
+                "nested list",
+                "nan",
+                "inf",
+                "complex",
+                "wrong shape",
+                "transposed",
+                "empty",
+                "1D",
+                "3D",
+                "bool",
+                "text",
+                "None",
+                "ragged",
+            ]
+        )
+    )
     S: Any
     expect = None
     if kind == "peaks":
@@ -319,8 +344,9 @@ def data_batches(draw: Callable, kernel: Kernel2D) -> Case:
 # ============================================================================================
 
 
-def scaled_relative_residual(kernel: Kernel2D, S: np.ndarray, F: np.ndarray,
-                             offset: float = 0.0) -> float:
+def scaled_relative_residual(
+    kernel: Kernel2D, S: np.ndarray, F: np.ndarray, offset: float = 0.0
+) -> float:
     """``‖S − K1 F K2ᵀ − offset‖ / ‖S‖`` computed without overflow or underflow."""
     S = np.asarray(S, dtype=float)
     c = float(np.abs(S).max())
@@ -337,8 +363,9 @@ def check_map(kernel: Kernel2D, F: np.ndarray) -> None:
     assert np.all(F >= 0), f"negative map values (min {F.min():g})"
 
 
-def check_classical_result(kernel: Kernel2D, S: np.ndarray, F: np.ndarray,
-                           offset: float = 0.0) -> None:
+def check_classical_result(
+    kernel: Kernel2D, S: np.ndarray, F: np.ndarray, offset: float = 0.0
+) -> None:
     """A non-negative regularised least-squares map: valid, and no worse than the zero map.
 
     ``F = 0`` is feasible with objective ``½‖S‖²``, so the minimiser's residual is at most
@@ -377,12 +404,24 @@ def dlemlr_fixture() -> tuple[Any, Kernel2D] | None:
     except ImportError:
         return None
     torch.set_num_threads(1)
-    kernel = Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 6), n_grid=8),
-                      KernelAxis("T2", np.geomspace(1e-3, 1, 12), n_grid=8))
+    kernel = Kernel2D(
+        KernelAxis("T1_IR", np.geomspace(1e-3, 3, 6), n_grid=8),
+        KernelAxis("T2", np.geomspace(1e-3, 1, 12), n_grid=8),
+    )
     prior = sim.PeakPrior(n_peaks=(1, 2), sigma=(0.15, 0.3), margin=0.3, min_separation=0.3)
     X, Y, _ = sim.make_training_set(kernel, 24, prior=prior, random_state=0)
-    est = DLEMLRInverter(kernel=kernel, dim=8, depth=1, heads=1, patch=4, n_iter_phys=5,
-                         max_epochs=1, batch_size=12, valid_fraction=0.25, random_state=0)
+    est = DLEMLRInverter(
+        kernel=kernel,
+        dim=8,
+        depth=1,
+        heads=1,
+        patch=4,
+        n_iter_phys=5,
+        max_epochs=1,
+        batch_size=12,
+        valid_fraction=0.25,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, Y)
@@ -408,9 +447,9 @@ def available_methods() -> list[str]:
 NO_DOF = r"degrees of freedom"
 
 
-
 def invert_entry(method: str) -> Entry:
     """``est.invert(S)`` on tiny random kernels with hostile data."""
+
     @st.composite
     def cases(draw: Callable) -> Case:
         kernel = draw(tiny_kernels())
@@ -428,8 +467,9 @@ def invert_entry(method: str) -> Entry:
             check_classical_result(kernel, res.data, res.map, res.info.get("offset", 0.0))
             assert res.data.shape == kernel.data_shape
 
-        return outcome(case, lambda: est.invert(case.args["S"], noise_std=case.args["noise_std"]),
-                       check)
+        return outcome(
+            case, lambda: est.invert(case.args["S"], noise_std=case.args["noise_std"]), check
+        )
 
     return Entry(f"{method}.invert", cases(), run, cost=0.6)
 
@@ -490,6 +530,7 @@ def dlemlr_entry() -> Entry:
         est, kernel = dlemlr_fixture()
         N1, N2 = kernel.map_shape
         if case.args["api"] == "invert":
+
             def check(res: Any) -> None:
                 check_map(kernel, res.map)
                 if not np.any(res.data):
@@ -521,16 +562,41 @@ def axis_cases(draw: Callable) -> Case:
     lo = draw(st.floats(-300.0, 300.0))
     hi = min(lo + draw(st.floats(0.5, 6.0)), 307.0)
     tau = np.geomspace(10.0**lo, 10.0**hi, n) if n > 1 else np.array([10.0**lo])
-    args: dict[str, Any] = {"kind": kind, "tau": tau, "grid": None, "n_grid": 8,
-                            "efficiency": 1.0}
-    label = draw(st.sampled_from([
-        "valid", "valid with zero", "explicit grid", "extreme magnitudes", "tau list",
-        "unknown kind", "kind not str", "unsorted", "duplicate", "negative", "nan tau",
-        "inf tau", "empty tau", "2D tau", "complex tau", "text tau", "None tau", "bool tau",
-        "grid with zero", "grid one point", "grid unsorted", "n_grid 1", "n_grid float",
-        "efficiency out of range", "efficiency on T2", "efficiency nan", "efficiency array",
-        "grid far from acquisition",
-    ]))
+    args: dict[str, Any] = {"kind": kind, "tau": tau, "grid": None, "n_grid": 8, "efficiency": 1.0}
+    label = draw(
+        st.sampled_from(
+            [
+                "valid",
+                "valid with zero",
+                "explicit grid",
+                "extreme magnitudes",
+                "tau list",
+                "unknown kind",
+                "kind not str",
+                "unsorted",
+                "duplicate",
+                "negative",
+                "nan tau",
+                "inf tau",
+                "empty tau",
+                "2D tau",
+                "complex tau",
+                "text tau",
+                "None tau",
+                "bool tau",
+                "grid with zero",
+                "grid one point",
+                "grid unsorted",
+                "n_grid 1",
+                "n_grid float",
+                "efficiency out of range",
+                "efficiency on T2",
+                "efficiency nan",
+                "efficiency array",
+                "grid far from acquisition",
+            ]
+        )
+    )
     expect = None
     allow = None
     if label == "valid with zero":
@@ -551,10 +617,10 @@ def axis_cases(draw: Callable) -> Case:
         args["kind"] = draw(st.sampled_from([None, 2, ("T2",)]))
         expect = "kind"
     elif label == "unsorted":
-        args["tau"] = np.array([2.0, 1.0, 3.0]) * 10.0**min(lo, 100)
+        args["tau"] = np.array([2.0, 1.0, 3.0]) * 10.0 ** min(lo, 100)
         expect = "increasing"
     elif label == "duplicate":
-        args["tau"] = np.array([1.0, 2.0, 2.0]) * 10.0**min(lo, 100)
+        args["tau"] = np.array([1.0, 2.0, 2.0]) * 10.0 ** min(lo, 100)
         expect = "duplicate"
     elif label == "negative":
         args["tau"] = np.array([-1.0, 1.0, 2.0])
@@ -623,8 +689,12 @@ def axis_cases(draw: Callable) -> Case:
         taus = np.asarray(args["tau"], dtype=float)
         positive = taus[taus > 0]
         # A default grid needs finite bounds and distinct values after rounding.
-        if positive.size == 0 or not np.all(np.isfinite(3.0 * positive)) or np.any(
-                np.diff(taus) <= 0) or positive.min() / 5 == 0:
+        if (
+            positive.size == 0
+            or not np.all(np.isfinite(3.0 * positive))
+            or np.any(np.diff(taus) <= 0)
+            or positive.min() / 5 == 0
+        ):
             allow = r"grid|positive|duplicate|increasing|numerically zero"
     return Case(label, args, expect, allow)
 
@@ -640,8 +710,13 @@ def run_axis(case: Case) -> tuple[str, str]:
         assert np.all(np.diff(ax.grid) > 0) and ax.grid[0] > 0
         assert np.abs(K).max() > 0, "all-zero kernel accepted"
 
-    return outcome(case, lambda: KernelAxis(a["kind"], a["tau"], a["grid"], n_grid=a["n_grid"],
-                                            efficiency=a["efficiency"]), check)
+    return outcome(
+        case,
+        lambda: KernelAxis(
+            a["kind"], a["tau"], a["grid"], n_grid=a["n_grid"], efficiency=a["efficiency"]
+        ),
+        check,
+    )
 
 
 @st.composite
@@ -650,12 +725,26 @@ def operator_cases(draw: Callable) -> Case:
     kernel = draw(tiny_kernels())
     N1, N2 = kernel.map_shape
     n1, n2 = kernel.data_shape
-    label = draw(st.sampled_from([
-        "forward", "forward batch", "adjoint", "adjoint batch", "compress",
-        "axis not KernelAxis", "forward wrong shape", "forward nan", "forward complex",
-        "adjoint wrong shape", "adjoint 1D", "compress rtol 0", "compress rtol text",
-        "compress rtol nan",
-    ]))
+    label = draw(
+        st.sampled_from(
+            [
+                "forward",
+                "forward batch",
+                "adjoint",
+                "adjoint batch",
+                "compress",
+                "axis not KernelAxis",
+                "forward wrong shape",
+                "forward nan",
+                "forward complex",
+                "adjoint wrong shape",
+                "adjoint 1D",
+                "compress rtol 0",
+                "compress rtol text",
+                "compress rtol nan",
+            ]
+        )
+    )
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     args: dict[str, Any] = {"kernel": kernel, "op": label.split()[0]}
@@ -711,6 +800,7 @@ def run_operator(case: Case) -> tuple[str, str]:
     if op == "construct":
         return outcome(case, lambda: Kernel2D(k.axis1, x))
     if op == "forward":
+
         def check(out: np.ndarray) -> None:
             arr = np.asarray(x)
             assert out.shape == arr.shape[:-2] + k.data_shape
@@ -719,6 +809,7 @@ def run_operator(case: Case) -> tuple[str, str]:
 
         return outcome(case, lambda: k.forward(x), check)
     if op == "adjoint":
+
         def check_adj(out: np.ndarray) -> None:
             arr = np.asarray(x)
             assert out.shape == arr.shape[:-2] + k.map_shape
@@ -749,23 +840,51 @@ def run_operator(case: Case) -> tuple[str, str]:
 def simulate_cases(draw: Callable) -> Case:
     """``Peak``, ``simulate_decay``, ``add_noise``, ``make_training_set``, ``estimate_noise``."""
     kernel = draw(tiny_kernels(max_grid=8))
-    label = draw(st.sampled_from([
-        "simulate_decay", "add_noise", "training set", "training set snr range",
-        "estimate_noise", "estimate_noise scaled",
-        "peak sigma 0", "peak sigma negative", "peak rho 1", "peak nan center",
-        "peak negative weight", "snr 0", "snr negative", "snr nan", "snr range inverted",
-        "n_samples 0", "n_samples float", "prior n_peaks inverted", "oversample 0",
-        "add_noise nan", "add_noise complex",
-    ]))
+    label = draw(
+        st.sampled_from(
+            [
+                "simulate_decay",
+                "add_noise",
+                "training set",
+                "training set snr range",
+                "estimate_noise",
+                "estimate_noise scaled",
+                "peak sigma 0",
+                "peak sigma negative",
+                "peak rho 1",
+                "peak nan center",
+                "peak negative weight",
+                "snr 0",
+                "snr negative",
+                "snr nan",
+                "snr range inverted",
+                "n_samples 0",
+                "n_samples float",
+                "prior n_peaks inverted",
+                "oversample 0",
+                "add_noise nan",
+                "add_noise complex",
+            ]
+        )
+    )
     l1, l2 = kernel.axis1.log_grid, kernel.axis2.log_grid
     center = (float(l1.mean()), float(l2.mean()))
-    args: dict[str, Any] = {"kernel": kernel, "op": "simulate_decay",
-                            "peaks": [sim.Peak(center, (0.1, 0.1), 1.0, 0.2)],
-                            "scale": draw(st.sampled_from(SCALES))}
+    args: dict[str, Any] = {
+        "kernel": kernel,
+        "op": "simulate_decay",
+        "peaks": [sim.Peak(center, (0.1, 0.1), 1.0, 0.2)],
+        "scale": draw(st.sampled_from(SCALES)),
+    }
     expect = None
     allow = None
-    if label in ("add_noise", "snr 0", "snr negative", "snr nan", "add_noise nan",
-                 "add_noise complex"):
+    if label in (
+        "add_noise",
+        "snr 0",
+        "snr negative",
+        "snr nan",
+        "add_noise nan",
+        "add_noise complex",
+    ):
         args["op"] = "add_noise"
         args["S"] = np.ones(kernel.data_shape)
         args["snr"] = draw(st.floats(1.0, 1e6))
@@ -784,13 +903,18 @@ def simulate_cases(draw: Callable) -> Case:
         elif label == "add_noise complex":
             args["S"] = np.ones(kernel.data_shape, complex)
             expect = "complex"
-    elif label.startswith("training set") or label in ("n_samples 0", "n_samples float",
-                                                        "prior n_peaks inverted",
-                                                        "oversample 0", "snr range inverted"):
+    elif label.startswith("training set") or label in (
+        "n_samples 0",
+        "n_samples float",
+        "prior n_peaks inverted",
+        "oversample 0",
+        "snr range inverted",
+    ):
         args["op"] = "training"
         args["n"] = draw(st.integers(1, 4))
-        args["snr"] = (10.0, 1000.0) if label == "training set snr range" else draw(
-            st.floats(1.0, 1e4))
+        args["snr"] = (
+            (10.0, 1000.0) if label == "training set snr range" else draw(st.floats(1.0, 1e4))
+        )
         args["prior"] = sim.PeakPrior(n_peaks=(1, 2), margin=0.0, sigma=(0.05, 0.3))
         args["oversample"] = draw(st.sampled_from([1, 2]))
         if label == "n_samples 0":
@@ -812,7 +936,8 @@ def simulate_cases(draw: Callable) -> Case:
         args["op"] = "estimate_noise"
         rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
         args["S"] = kernel.forward(np.ones(kernel.map_shape)) + 0.01 * rng.standard_normal(
-            kernel.data_shape)
+            kernel.data_shape
+        )
         allow = NO_DOF
     elif label.startswith("peak"):
         args["op"] = "peak"
@@ -837,12 +962,14 @@ def run_simulate(case: Case) -> tuple[str, str]:
     kernel: Kernel2D = a["kernel"]
     op = a["op"]
     if op == "peak":
+
         def make() -> Any:
             p = sim.Peak(*a["peak"])
             return sim.simulate_decay(kernel, [p], oversample=1)
 
         return outcome(case, make)
     if op == "simulate_decay":
+
         def check(out: tuple) -> None:
             S, F = out
             assert S.shape == kernel.data_shape and F.shape == kernel.map_shape
@@ -850,18 +977,22 @@ def run_simulate(case: Case) -> tuple[str, str]:
 
         return outcome(case, lambda: sim.simulate_decay(kernel, a["peaks"], oversample=2), check)
     if op == "add_noise":
+
         def check_noise(out: tuple) -> None:
             noisy, sigma = out
             assert noisy.shape == kernel.data_shape and np.all(np.isfinite(noisy))
             assert sigma > 0 and np.isfinite(sigma)
 
-        return outcome(case, lambda: sim.add_noise(a["S"], a["snr"], random_state=0),
-                       check_noise)
+        return outcome(case, lambda: sim.add_noise(a["S"], a["snr"], random_state=0), check_noise)
     if op == "training":
         prior = a["prior"]
         if prior == "inverted":
-            return outcome(case, lambda: sim.make_training_set(
-                kernel, 2, prior=sim.PeakPrior(n_peaks=(3, 1)), random_state=0))
+            return outcome(
+                case,
+                lambda: sim.make_training_set(
+                    kernel, 2, prior=sim.PeakPrior(n_peaks=(3, 1)), random_state=0
+                ),
+            )
 
         def check_train(out: tuple) -> None:
             X, Y, sigma = out
@@ -871,9 +1002,18 @@ def run_simulate(case: Case) -> tuple[str, str]:
             assert np.all(np.isfinite(X)) and np.all(np.isfinite(Y)) and np.all(Y >= 0)
             assert np.all(sigma > 0) and np.all(np.isfinite(sigma)), f"sigma {sigma}"
 
-        return outcome(case, lambda: sim.make_training_set(
-            kernel, a["n"], prior=prior, snr=a["snr"], oversample=a["oversample"],
-            random_state=0), check_train)
+        return outcome(
+            case,
+            lambda: sim.make_training_set(
+                kernel,
+                a["n"],
+                prior=prior,
+                snr=a["snr"],
+                oversample=a["oversample"],
+                random_state=0,
+            ),
+            check_train,
+        )
 
     c = a["scale"]
 
@@ -899,16 +1039,42 @@ def metric_cases(draw: Callable) -> Case:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     scale = draw(st.sampled_from(SCALES))
     F = rng.random((N1, N2)) * (rng.random((N1, N2)) < 0.5) * scale
-    label = draw(st.sampled_from([
-        "find_peaks", "find_peaks smooth", "find_peaks zero map", "projections",
-        "compare_to_truth", "relative_residual", "residual_to_noise",
-        "map nan", "map complex", "map 1D", "map negative total", "map transposed",
-        "grid unsorted", "grid zero", "min_fraction 1", "smooth negative",
-        "residual shapes differ", "residual zero data", "noise_std 0", "noise_std nan",
-        "projections 3D", "truth shape differs",
-    ]))
-    args: dict[str, Any] = {"F": F, "g1": g1, "g2": g2, "op": "find_peaks", "kw": {},
-                            "scale": scale}
+    label = draw(
+        st.sampled_from(
+            [
+                "find_peaks",
+                "find_peaks smooth",
+                "find_peaks zero map",
+                "projections",
+                "compare_to_truth",
+                "relative_residual",
+                "residual_to_noise",
+                "map nan",
+                "map complex",
+                "map 1D",
+                "map negative total",
+                "map transposed",
+                "grid unsorted",
+                "grid zero",
+                "min_fraction 1",
+                "smooth negative",
+                "residual shapes differ",
+                "residual zero data",
+                "noise_std 0",
+                "noise_std nan",
+                "projections 3D",
+                "truth shape differs",
+            ]
+        )
+    )
+    args: dict[str, Any] = {
+        "F": F,
+        "g1": g1,
+        "g2": g2,
+        "op": "find_peaks",
+        "kw": {},
+        "scale": scale,
+    }
     expect = None
     if label == "find_peaks smooth":
         args["kw"] = {"smooth": draw(st.floats(0.0, 3.0))}
@@ -993,6 +1159,7 @@ def run_metric(case: Case) -> tuple[str, str]:
     a = case.args
     op = a["op"]
     if op == "find_peaks":
+
         def check(peaks: list) -> None:
             F = np.asarray(a["F"], dtype=float)
             if not F.any():
@@ -1006,19 +1173,23 @@ def run_metric(case: Case) -> tuple[str, str]:
 
         return outcome(case, lambda: lm.find_peaks(a["F"], a["g1"], a["g2"], **a["kw"]), check)
     if op == "projections":
+
         def check_proj(out: tuple) -> None:
             p1, p2 = out
             assert np.all(np.isfinite(p1)) and np.all(np.isfinite(p2))
 
         return outcome(case, lambda: lm.projections(a["F"]), check_proj)
     if op == "compare":
+
         def check_cmp(res: Any) -> None:
             assert np.isfinite(res.position_error) and 0 <= res.tv_distance <= 1 + 1e-9
 
-        return outcome(case, lambda: lm.compare_to_truth(a["F"], a["T"], a["g1"], a["g2"]),
-                       check_cmp)
+        return outcome(
+            case, lambda: lm.compare_to_truth(a["F"], a["T"], a["g1"], a["g2"]), check_cmp
+        )
     c = a["scale"]
     if op == "relres":
+
         def check_rr(value: float) -> None:
             ref = np.linalg.norm(a["S"] / c - a["fit"] / c) / np.linalg.norm(a["S"] / c)
             assert np.isclose(value, ref, rtol=1e-9), f"{value} != {ref} at scale {c:g}"
@@ -1046,12 +1217,28 @@ def cli_cases(draw: Callable) -> Case:
     k = Kernel2D(KernelAxis("T1_IR", tau1, n_grid=4), KernelAxis("T2", tau2, n_grid=4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     data = k.forward(rng.random((4, 4))) + 0.01 * rng.standard_normal((n1, n2))
-    label = draw(st.sampled_from([
-        "valid", "nan data", "transposed data", "unsorted tau1", "bad kinds", "missing key",
-        "missing file", "not npz", "bad grid", "unknown method",
-    ]))
-    contents: dict[str, Any] = {"data": data, "tau1": tau1, "tau2": tau2,
-                                "kinds": np.array(["T1_IR", "T2"])}
+    label = draw(
+        st.sampled_from(
+            [
+                "valid",
+                "nan data",
+                "transposed data",
+                "unsorted tau1",
+                "bad kinds",
+                "missing key",
+                "missing file",
+                "not npz",
+                "bad grid",
+                "unknown method",
+            ]
+        )
+    )
+    contents: dict[str, Any] = {
+        "data": data,
+        "tau1": tau1,
+        "tau2": tau2,
+        "kinds": np.array(["T1_IR", "T2"]),
+    }
     argv_extra = ["--grid", "4", "--method", "tikhonov"]
     expect = None
     if label == "nan data":
@@ -1148,8 +1335,12 @@ def entries() -> list[Entry]:
 def cli_entry(workdir: Path) -> Entry:
     """The CLI entry, writing its files under ``workdir``."""
     counter = iter(range(10**9))
-    return Entry("cli invert", cli_cases(),
-                 lambda case: run_cli(case, workdir / f"run{next(counter)}"), cost=0.4)
+    return Entry(
+        "cli invert",
+        cli_cases(),
+        lambda case: run_cli(case, workdir / f"run{next(counter)}"),
+        cost=0.4,
+    )
 
 
 def run_entry(entry: Entry, max_examples: int | None = None) -> None:
@@ -1222,8 +1413,10 @@ def test_outcome_rejects_bare_and_foreign_exceptions() -> None:
 
 
 def _kernel() -> Kernel2D:
-    return Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 6), n_grid=6),
-                    KernelAxis("T2", np.geomspace(1e-3, 1, 10), n_grid=6))
+    return Kernel2D(
+        KernelAxis("T1_IR", np.geomspace(1e-3, 3, 6), n_grid=6),
+        KernelAxis("T2", np.geomspace(1e-3, 1, 10), n_grid=6),
+    )
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e300])

@@ -64,6 +64,7 @@ def _damage_text(path: Path, damage: str, rng: np.random.Generator, delim: str) 
 
     def pick() -> int:
         return int(rng.integers(first, len(lines)))
+
     if damage == "truncate":
         cut = int(rng.integers(1, max(len(text) - 1, 2)))
         path.write_text(text[:cut])
@@ -109,25 +110,60 @@ def reader_cases(draw: Callable, formats: tuple[str, ...] = FORMATS) -> Case:
     if fmt in ("table", "upen2d", "spinsolve"):
         damages = [*common, *TEXT_DAMAGE]
     elif fmt == "mat":
-        damages = [*common, "truncate", "binary garbage", "missing variable", "text data",
-                   "3D data", "complex 3D"]
+        damages = [
+            *common,
+            "truncate",
+            "binary garbage",
+            "missing variable",
+            "text data",
+            "3D data",
+            "complex 3D",
+        ]
     else:
-        damages = [*common, "truncate", "binary garbage", "missing key", "pickled array",
-                   "3D data", "bad kinds"]
+        damages = [
+            *common,
+            "truncate",
+            "binary garbage",
+            "missing key",
+            "pickled array",
+            "3D data",
+            "bad kinds",
+        ]
     if fmt == "upen2d":
-        damages += ["par missing filenamedata", "par missing FL_typeKernel",
-                    "par unknown FL_typeKernel", "par non-integer nx", "par T1min > T1max",
-                    "par names a missing file", "no FileFlag.par"]
+        damages += [
+            "par missing filenamedata",
+            "par missing FL_typeKernel",
+            "par unknown FL_typeKernel",
+            "par non-integer nx",
+            "par T1min > T1max",
+            "par names a missing file",
+            "no FileFlag.par",
+        ]
     if fmt == "spinsolve":
-        damages += ["acqu missing experiment", "acqu missing nrEchoes", "acqu missing echoTime",
-                    "acqu missing nrSteps", "acqu non-numeric nrSteps", "acqu unknown experiment",
-                    "acqu bad indirectUnit", "acqu nrSteps mismatch", "odd column count"]
+        damages += [
+            "acqu missing experiment",
+            "acqu missing nrEchoes",
+            "acqu missing echoTime",
+            "acqu missing nrSteps",
+            "acqu non-numeric nrSteps",
+            "acqu unknown experiment",
+            "acqu bad indirectUnit",
+            "acqu nrSteps mismatch",
+            "odd column count",
+        ]
     damage = draw(st.sampled_from(damages))
-    args = {"format": fmt, "damage": damage, "n1": n1, "n2": n2, "seed": seed,
-            "delim": draw(st.sampled_from([" ", "\t", ",", ";"])),
-            "header": draw(st.booleans()), "crlf": draw(st.booleans()),
-            "target": draw(st.sampled_from(["data", "tau1", "tau2"])),
-            "via_any": draw(st.booleans())}
+    args = {
+        "format": fmt,
+        "damage": damage,
+        "n1": n1,
+        "n2": n2,
+        "seed": seed,
+        "delim": draw(st.sampled_from([" ", "\t", ",", ";"])),
+        "header": draw(st.booleans()),
+        "crlf": draw(st.booleans()),
+        "target": draw(st.sampled_from(["data", "tau1", "tau2"])),
+        "via_any": draw(st.booleans()),
+    }
     expect, allow = _expectation(fmt, damage, args["target"])
     return Case(f"{fmt}: {damage}", args, expect, allow)
 
@@ -146,12 +182,16 @@ def _expectation(fmt: str, damage: str, target: str) -> tuple[str | None, str | 
     if damage == "truncate":
         # Cutting inside the last number leaves a shorter but well-formed file: accepted.
         # ... or a last axis value cut short, out of order.
-        return None, (r"truncated|values but|data is|empty|has \d+ values|needs|not a readable|"
-                      r"shape|\.mat|nrSteps|cannot read|odd number|header|missing|duplicate|"
-                      r"increasing")
+        return None, (
+            r"truncated|values but|data is|empty|has \d+ values|needs|not a readable|"
+            r"shape|\.mat|nrSteps|cannot read|odd number|header|missing|duplicate|"
+            r"increasing"
+        )
     if damage == "binary garbage":
-        return (r"cannot read|not a text|values but|empty|line \d+|not a readable|header|"
-                r"odd number|needs|missing|data is|has \d+ values|shape|NaN"), None
+        return (
+            r"cannot read|not a text|values but|empty|line \d+|not a readable|header|"
+            r"odd number|needs|missing|data is|has \d+ values|shape|NaN"
+        ), None
     if damage in TEXT_DAMAGE:
         pattern = TEXT_DAMAGE[damage]
         if damage in ("wrong delimiter", "decimal comma"):
@@ -226,15 +266,34 @@ def _build(folder: Path, a: dict) -> tuple[Callable[[], Any], Path, dict]:
         _write_matrix(files["tau2"], tau2[None, :], delim, False, crlf)
         if damage in TEXT_DAMAGE:
             _damage_text(files[target], damage, rng, delim)
-        kw = {"tau1_path": files["tau1"], "tau2_path": files["tau2"], "kinds": ("T1_IR", "T2"),
-              "time_unit": 1e-3}
-        return (lambda: lio.read_table(files["data"], files["tau1"], files["tau2"],
-                                       ("T1_IR", "T2"), 1e-3)), files["data"], kw
+        kw = {
+            "tau1_path": files["tau1"],
+            "tau2_path": files["tau2"],
+            "kinds": ("T1_IR", "T2"),
+            "time_unit": 1e-3,
+        }
+        return (
+            (
+                lambda: lio.read_table(
+                    files["data"], files["tau1"], files["tau2"], ("T1_IR", "T2"), 1e-3
+                )
+            ),
+            files["data"],
+            kw,
+        )
 
     if fmt == "upen2d":
-        set_lines = {"filenamedata": "S.dat", "filenameTimeX": "tx.dat", "filenameTimeY": "ty.dat",
-                     "nx": "8", "ny": "8", "T1min": "0.1", "T1max": "1e4", "T2min": "0.01",
-                     "T2max": "1e3"}
+        set_lines = {
+            "filenamedata": "S.dat",
+            "filenameTimeX": "tx.dat",
+            "filenameTimeY": "ty.dat",
+            "nx": "8",
+            "ny": "8",
+            "T1min": "0.1",
+            "T1max": "1e4",
+            "T2min": "0.01",
+            "T2max": "1e3",
+        }
         flag_lines = {"FL_typeKernel": "1"}
         if damage == "par missing filenamedata":
             del set_lines["filenamedata"]
@@ -251,10 +310,12 @@ def _build(folder: Path, a: dict) -> tuple[Callable[[], Any], Path, dict]:
         elif damage == "par names a missing file":
             set_lines["filenameTimeX"] = "nothere.dat"
         (folder / "FileSetInput.par").write_text(
-            "".join(f"{k} = {v}\n" for k, v in set_lines.items()) + "END\n")
+            "".join(f"{k} = {v}\n" for k, v in set_lines.items()) + "END\n"
+        )
         if damage != "no FileFlag.par":
             (folder / "FileFlag.par").write_text(
-                "".join(f"{k} = {v}\n" for k, v in flag_lines.items()) + "END\n")
+                "".join(f"{k} = {v}\n" for k, v in flag_lines.items()) + "END\n"
+            )
         d = " " if delim in (",", ";") else delim  # the tools write whitespace
         files = {"data": folder / "S.dat", "tau1": folder / "ty.dat", "tau2": folder / "tx.dat"}
         _write_matrix(files["data"], data, d, False, crlf)
@@ -265,8 +326,14 @@ def _build(folder: Path, a: dict) -> tuple[Callable[[], Any], Path, dict]:
         return (lambda: lio.read_upen2d_folder(folder)), folder, {}
 
     if fmt == "spinsolve":
-        par = {"experiment": '"T1IRT2"', "nrEchoes": str(a["n2"]), "echoTime": "500",
-               "nrSteps": str(a["n1"]), "nrScans": "4", "indirectUnit": "ms"}
+        par = {
+            "experiment": '"T1IRT2"',
+            "nrEchoes": str(a["n2"]),
+            "echoTime": "500",
+            "nrSteps": str(a["n1"]),
+            "nrScans": "4",
+            "indirectUnit": "ms",
+        }
         if damage.startswith("acqu missing "):
             del par[damage.removeprefix("acqu missing ")]
         elif damage == "acqu non-numeric nrSteps":
@@ -284,8 +351,11 @@ def _build(folder: Path, a: dict) -> tuple[Callable[[], Any], Path, dict]:
         if damage == "odd column count":
             inter = inter[:, :-1]
         d = " " if delim in (";",) else delim
-        files = {"data": folder / "data2d.txt", "tau1": folder / "indirect.txt",
-                 "tau2": folder / "data2d.txt"}
+        files = {
+            "data": folder / "data2d.txt",
+            "tau1": folder / "indirect.txt",
+            "tau2": folder / "data2d.txt",
+        }
         _write_matrix(files["data"], np.round(inter, 6), d, False, crlf)
         _write_matrix(files["tau1"], tau1[:, None], d, False, crlf)
         if damage in TEXT_DAMAGE:
@@ -310,16 +380,24 @@ def _build(folder: Path, a: dict) -> tuple[Callable[[], Any], Path, dict]:
 
     path = folder / ("acq.npz" if fmt == "npz" else "result.npz")
     if fmt == "npz":
-        contents = {"data": data, "tau1": tau1 * 1e-3, "tau2": tau2 * 1e-3,
-                    "kinds": np.array(["T1_IR", "T2"])}
+        contents = {
+            "data": data,
+            "tau1": tau1 * 1e-3,
+            "tau2": tau2 * 1e-3,
+            "kinds": np.array(["T1_IR", "T2"]),
+        }
         keys = ("data", "tau1", "tau2", "kinds")
     else:
-        contents = {"map": np.abs(data), "grid1": tau1, "grid2": tau2,
-                    "kinds": np.array(["T1_IR", "T2"]), "metadata": np.array("{}"),
-                    "format": np.array(lio.RESULT_FORMAT)}
+        contents = {
+            "map": np.abs(data),
+            "grid1": tau1,
+            "grid2": tau2,
+            "kinds": np.array(["T1_IR", "T2"]),
+            "metadata": np.array("{}"),
+            "format": np.array(lio.RESULT_FORMAT),
+        }
         if damage in ("unsorted axis", "duplicate axis", "mismatched axis length"):
-            contents["grid1" if target != "tau2" else "grid2"] = (
-                tau1 if target != "tau2" else tau2)
+            contents["grid1" if target != "tau2" else "grid2"] = tau1 if target != "tau2" else tau2
         keys = ("map", "grid1", "grid2", "kinds")
     first = keys[0]
     if damage == "missing key":
@@ -362,6 +440,7 @@ def run_reader(case: Case) -> tuple[str, str]:
     with tempfile.TemporaryDirectory(prefix="laplace_fuzz_") as tmp:
         direct, path, kw = _build(Path(tmp), case.args)
         if case.args["via_any"]:
+
             def call() -> Any:
                 return lio.read_any(path, **kw) if case.args["format"] != "result" else direct()
         else:
@@ -392,8 +471,10 @@ def test_reader_fuzz_thorough(fmt: str) -> None:
     run_entry(entry, THOROUGH_EXAMPLES)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "wrong delimiter", "text in numeric column",
-                                    "decimal comma", "nan value"])
+@pytest.mark.parametrize(
+    "damage",
+    ["truncate", "wrong delimiter", "text in numeric column", "decimal comma", "nan value"],
+)
 def test_damage_examples_name_file_and_problem(tmp_path: Path, damage: str) -> None:
     """Fixed examples of each damage: the message names the file and the line."""
     data, tau1, tau2 = _axes(4, 6)
@@ -425,4 +506,3 @@ def test_missing_acqu_par_key_is_named(tmp_path: Path, key: str) -> None:
         lio.read_spinsolve_2d(tmp_path)
     with pytest.raises(ValueError, match=rf"missing key '{key}'"):
         lio.read_any(tmp_path)
-

@@ -42,7 +42,8 @@ def cheese():
     sys.path.insert(0, str(TUTORIALS))
     try:
         spec = importlib.util.spec_from_file_location(
-            "cheese_pipeline", TUTORIALS / "cheese_pipeline.py")
+            "cheese_pipeline", TUTORIALS / "cheese_pipeline.py"
+        )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         yield module
@@ -56,14 +57,15 @@ def cheese():
 def test_grid_search_over_alpha_with_a_map_scorer():
     kernel = _small_kernel()
     prior = PeakPrior(n_peaks=(1, 2), sigma=(0.08, 0.15), margin=0.6)
-    X, Y, _ = make_training_set(kernel, 8, prior=prior, snr=300.0, oversample=2,
-                                random_state=0)
+    X, Y, _ = make_training_set(kernel, 8, prior=prior, snr=300.0, oversample=2, random_state=0)
     L = kernel.compress().lipschitz
     alphas = [1e-1 * L, 1e-6 * L, 1e-9 * L]  # data are normalised to max|S| = 1
     scorer = make_map_scorer("tv_distance", kernel.grid1, kernel.grid2, kernel.map_shape)
     search = GridSearchCV(
         TikhonovInverter(kernel, penalty="global", alpha=1.0, max_iter=500),
-        {"alpha": alphas}, scoring=scorer, cv=2,
+        {"alpha": alphas},
+        scoring=scorer,
+        cv=2,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -82,7 +82,9 @@ def test_fixed_values_and_validation(imperfect):
         fit_acquisition_model(est, S, efficiency_bounds=(0.9, 0.5))
     with pytest.raises(ValueError, match="offset"):
         fit_acquisition_model(est, S, offset="yes")
-    t2 = Kernel2D(KernelAxis("T2", np.geomspace(1e-3, 1, 10), n_grid=8),
-                  KernelAxis("T2", np.geomspace(1e-3, 1, 12), n_grid=8))
+    t2 = Kernel2D(
+        KernelAxis("T2", np.geomspace(1e-3, 1, 10), n_grid=8),
+        KernelAxis("T2", np.geomspace(1e-3, 1, 12), n_grid=8),
+    )
     with pytest.raises(ValueError, match="T1_IR"):
         fit_acquisition_model(TikhonovInverter(t2), np.ones((10, 12)), efficiency=0.9)

@@ -38,12 +38,27 @@ PACKAGE = Path(laplace_inv.__file__).resolve().parent
 
 #: (module, function) pairs that deserialise arbitrary objects.
 UNSAFE_CALLS = {
-    ("pickle", "load"), ("pickle", "loads"), ("pickle", "Unpickler"),
-    ("cPickle", "load"), ("cPickle", "loads"), ("_pickle", "load"), ("_pickle", "loads"),
-    ("dill", "load"), ("dill", "loads"), ("cloudpickle", "load"), ("cloudpickle", "loads"),
-    ("joblib", "load"), ("marshal", "load"), ("marshal", "loads"), ("shelve", "open"),
-    ("yaml", "load"), ("yaml", "unsafe_load"), ("pd", "read_pickle"),
-    ("pandas", "read_pickle"), ("np", "loads"), ("numpy", "loads"),
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("pickle", "Unpickler"),
+    ("cPickle", "load"),
+    ("cPickle", "loads"),
+    ("_pickle", "load"),
+    ("_pickle", "loads"),
+    ("dill", "load"),
+    ("dill", "loads"),
+    ("cloudpickle", "load"),
+    ("cloudpickle", "loads"),
+    ("joblib", "load"),
+    ("marshal", "load"),
+    ("marshal", "loads"),
+    ("shelve", "open"),
+    ("yaml", "load"),
+    ("yaml", "unsafe_load"),
+    ("pd", "read_pickle"),
+    ("pandas", "read_pickle"),
+    ("np", "loads"),
+    ("numpy", "loads"),
 }
 
 
@@ -73,13 +88,18 @@ def _unsafe_calls(source: str, filename: str = "<src>") -> list[str]:
         if target in UNSAFE_CALLS:
             problems.append(f"{where}: {target[0]}.{target[1]}(...)")
         if target == ("torch", "load"):
-            ok = any(k.arg == "weights_only" and isinstance(k.value, ast.Constant)
-                     and k.value.value is True for k in node.keywords)
+            ok = any(
+                k.arg == "weights_only"
+                and isinstance(k.value, ast.Constant)
+                and k.value.value is True
+                for k in node.keywords
+            )
             if not ok:
                 problems.append(f"{where}: torch.load(...) without weights_only=True")
         for k in node.keywords:
             if k.arg == "allow_pickle" and not (
-                    isinstance(k.value, ast.Constant) and k.value.value is False):
+                isinstance(k.value, ast.Constant) and k.value.value is False
+            ):
                 problems.append(f"{where}: allow_pickle={ast.unparse(k.value)}")
     return problems
 
@@ -210,8 +230,9 @@ def test_valid_weights_load_through_safetensors_only(weights, no_pickle) -> None
 
 
 @pytest.mark.parametrize("damage", ["flip a byte", "truncate", "append", "empty"])
-def test_tampered_weights_give_clear_error_and_leave_nothing(weights, no_pickle,
-                                                             damage: str) -> None:
+def test_tampered_weights_give_clear_error_and_leave_nothing(
+    weights, no_pickle, damage: str
+) -> None:
     from laplace_inv.dlemlr import DLEMLRInverter
 
     _, kernel, wfile, _ = weights
@@ -340,7 +361,9 @@ def _register(monkeypatch: pytest.MonkeyPatch, payload: bytes) -> str:
     from laplace_inv.datasets import REGISTRY
 
     fake = dataclasses.replace(
-        REGISTRY["sse_dt2"], key="fake_safety", base_url="https://example.invalid/pinned",
+        REGISTRY["sse_dt2"],
+        key="fake_safety",
+        base_url="https://example.invalid/pinned",
         files={"f.dat": hashlib.sha256(payload).hexdigest()},
     )
     monkeypatch.setitem(REGISTRY, "fake_safety", fake)
@@ -348,8 +371,7 @@ def _register(monkeypatch: pytest.MonkeyPatch, payload: bytes) -> str:
 
 
 def _serve(monkeypatch: pytest.MonkeyPatch, payload: bytes) -> None:
-    monkeypatch.setattr(urllib.request, "urlopen",
-                        lambda url, timeout=None: _Response(payload))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: _Response(payload))
 
 
 def _files(path: Path) -> list[Path]:
@@ -406,8 +428,7 @@ def test_interrupted_download_leaves_no_partial_file(cache, monkeypatch) -> None
                 raise KeyboardInterrupt
             return super().read(16)
 
-    monkeypatch.setattr(urllib.request, "urlopen",
-                        lambda url, timeout=None: Interrupted(GOOD))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: Interrupted(GOOD))
     with pytest.raises(KeyboardInterrupt):
         fetch_file(name, "f.dat")
     assert _files(cache) == []
@@ -437,8 +458,9 @@ def test_loader_never_reads_an_unverified_file(cache, monkeypatch, tmp_path) -> 
         (local / fname).write_text("1 2 3\n")
     monkeypatch.setenv("LAPLACE_INV_DATA", str(tmp_path / "local"))
     parsed: list[Path] = []
-    monkeypatch.setattr(datasets, "read_numeric_text",
-                        lambda path, what="data": parsed.append(path))
+    monkeypatch.setattr(
+        datasets, "read_numeric_text", lambda path, what="data": parsed.append(path)
+    )
     with pytest.raises(datasets.ChecksumError):
         datasets.load_sse_dt2()
     assert parsed == []

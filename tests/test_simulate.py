@@ -101,8 +101,10 @@ def test_clustered_prior_draws_close_pairs():
         c = np.array([p.center for p in sample_peaks(prior, k, rng)])
         assert 0.15 - 1e-12 <= np.linalg.norm(c[0] - c[1]) <= 0.4 + 1e-12
     uniform = PeakPrior(n_peaks=(2, 2), min_separation=0.15)
-    far = [np.linalg.norm(np.subtract(*[p.center for p in sample_peaks(uniform, k, rng)]))
-           for _ in range(30)]
+    far = [
+        np.linalg.norm(np.subtract(*[p.center for p in sample_peaks(uniform, k, rng)]))
+        for _ in range(30)
+    ]
     assert np.median(far) > 0.4  # uniform placement rarely makes close pairs
 
 
@@ -111,8 +113,9 @@ def test_pair_sigma_ratio_narrows_close_peaks_only():
 
     k = cement_kernel(n_grid=32)
     base = PeakPrior(n_peaks=(1, 4), sigma=(0.03, 0.25), min_separation=0.12, cluster=0.5)
-    capped = PeakPrior(n_peaks=(1, 4), sigma=(0.03, 0.25), min_separation=0.12, cluster=0.5,
-                       pair_sigma_ratio=3.0)
+    capped = PeakPrior(
+        n_peaks=(1, 4), sigma=(0.03, 0.25), min_separation=0.12, cluster=0.5, pair_sigma_ratio=3.0
+    )
     narrowed = 0
     for seed in range(40):
         free = sample_peaks(base, k, np.random.default_rng(seed))
@@ -132,12 +135,15 @@ def test_pair_sigma_ratio_narrows_close_peaks_only():
     assert narrowed > 0
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(cluster=1.5), "cluster must be a probability"),
-    (dict(cluster=0.5, cluster_radius=0.1, min_separation=0.2), "cluster_radius"),
-    (dict(pair_sigma_ratio=-1.0), "pair_sigma_ratio"),
-    (dict(pair_sigma_ratio=float("nan")), "pair_sigma_ratio"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(cluster=1.5), "cluster must be a probability"),
+        (dict(cluster=0.5, cluster_radius=0.1, min_separation=0.2), "cluster_radius"),
+        (dict(pair_sigma_ratio=-1.0), "pair_sigma_ratio"),
+        (dict(pair_sigma_ratio=float("nan")), "pair_sigma_ratio"),
+    ],
+)
 def test_clustered_prior_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         PeakPrior(**kwargs)

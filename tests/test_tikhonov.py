@@ -41,8 +41,7 @@ def test_fixed_alpha_and_fista_agree(scenario):
 
 
 def test_fista_cap_warns_and_never_returns_nan(scenario):
-    est = TikhonovInverter(scenario.kernel, penalty="global", alpha=1.0, solver="fista",
-                           max_iter=3)
+    est = TikhonovInverter(scenario.kernel, penalty="global", alpha=1.0, solver="fista", max_iter=3)
     with pytest.warns(ConvergenceWarning, match="iteration cap"):
         res = est.invert(scenario.data)
     assert np.all(np.isfinite(res.map))
@@ -71,8 +70,9 @@ def test_zero_data_gives_zero_map(scenario):
 def test_result_reports_its_own_residual(scenario):
     res = TikhonovInverter(scenario.kernel, penalty="global").invert(scenario.data)
     fit = scenario.kernel.forward(res.map)
-    assert np.isclose(res.relative_residual,
-                      np.linalg.norm(scenario.data - fit) / np.linalg.norm(scenario.data))
+    assert np.isclose(
+        res.relative_residual, np.linalg.norm(scenario.data - fit) / np.linalg.norm(scenario.data)
+    )
     assert 0.8 < res.residual_to_noise < 1.3
 
 

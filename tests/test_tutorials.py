@@ -17,10 +17,17 @@ import pytest
 TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
 
 FIGURES = {
-    "ill_posedness": ["ill_posedness_singular_values.png", "ill_posedness_picard.png",
-                      "ill_posedness_naive_ls.png", "ill_posedness_tsvd.png"],
-    "regularisation": ["regularisation_lcurve.png", "regularisation_gcv.png",
-                       "regularisation_maps.png"],
+    "ill_posedness": [
+        "ill_posedness_singular_values.png",
+        "ill_posedness_picard.png",
+        "ill_posedness_naive_ls.png",
+        "ill_posedness_tsvd.png",
+    ],
+    "regularisation": [
+        "regularisation_lcurve.png",
+        "regularisation_gcv.png",
+        "regularisation_maps.png",
+    ],
     "method_comparison": ["method_comparison_maps.png", "method_comparison_residuals.png"],
     "resolution_snr": ["resolution_snr_grid.png", "resolution_snr_projections.png"],
     "cheese_pipeline": ["cheese_pipeline.png"],
@@ -70,7 +77,10 @@ def test_tutorial_quick(name, tmp_path, tutorials_on_path):
 def test_script_runs_standalone(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(TUTORIALS / "ill_posedness.py"), "--help"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "--quick" in proc.stdout and "--out" in proc.stdout

@@ -67,8 +67,16 @@ def test_upen_converges_nonnegative_with_info(small):
     assert info["converged"]
     assert info["lambda"].shape == (32, 32)
     assert np.all(info["lambda"] > 0)
-    for key in ("outer_iterations", "inner_iterations", "cg_iterations", "beta0", "beta_p",
-                "beta_c", "beta00", "time_s"):
+    for key in (
+        "outer_iterations",
+        "inner_iterations",
+        "cg_iterations",
+        "beta0",
+        "beta_p",
+        "beta_c",
+        "beta00",
+        "time_s",
+    ):
         assert key in info
     assert 1 <= info["outer_iterations"] <= est.upen_max_iter
     assert res.residual_to_noise < 1.3

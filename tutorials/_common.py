@@ -45,10 +45,17 @@ def parse_args(description: str, argv: list[str] | None = None) -> argparse.Name
         With ``quick`` (bool), ``out`` (Path) and ``seed`` (int).
     """
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true",
-                        help="reduced sizes (seconds instead of minutes); used by the tests")
-    parser.add_argument("--out", type=Path, default=Path(os.environ.get(
-        "LAPLACE_INV_FIGURES", DEFAULT_OUT)), help="folder for the PNG figures")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="reduced sizes (seconds instead of minutes); used by the tests",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(os.environ.get("LAPLACE_INV_FIGURES", DEFAULT_OUT)),
+        help="folder for the PNG figures",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

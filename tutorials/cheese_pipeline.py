@@ -89,7 +89,10 @@ def make_cheese_dataset(
         for _ in range(n_per_day):
             weights = rng.dirichlet(40.0 * np.array([0.5, 0.2, 0.3]))
             sc = cheese_like(
-                kernel, snr=snr, random_state=rng, weights=tuple(weights),
+                kernel,
+                snr=snr,
+                random_state=rng,
+                weights=tuple(weights),
                 shift=shift + SHIFT_JITTER * rng.standard_normal(),
             )
             amplitude = rng.uniform(0.5, 1.5)
@@ -137,15 +140,17 @@ class MapFeatures(TransformerMixin, BaseEstimator):
 
 def make_pipelines(kernel: Kernel2D, alpha: float = ALPHA) -> tuple[Pipeline, Pipeline]:
     """The map pipeline (inverter → features → classifier) and the raw-decay baseline."""
-    def classifier() -> list:
-        return [("scale", StandardScaler()),
-                ("clf", LogisticRegression(C=1.0, max_iter=5000))]
 
-    maps = Pipeline([
-        ("invert", TikhonovInverter(kernel, penalty="global", alpha=alpha, max_iter=500)),
-        ("features", MapFeatures(kernel.map_shape, pool=2)),
-        *classifier(),
-    ])
+    def classifier() -> list:
+        return [("scale", StandardScaler()), ("clf", LogisticRegression(C=1.0, max_iter=5000))]
+
+    maps = Pipeline(
+        [
+            ("invert", TikhonovInverter(kernel, penalty="global", alpha=alpha, max_iter=500)),
+            ("features", MapFeatures(kernel.map_shape, pool=2)),
+            *classifier(),
+        ]
+    )
     raw = Pipeline(classifier())
     return maps, raw
 
@@ -160,8 +165,9 @@ def run(kernel: Kernel2D, n_per_day: int, random_state: int = 0) -> dict:
         (``X_test``, ``y_test``).
     """
     X, y = make_cheese_dataset(kernel, n_per_day, random_state)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, stratify=y,
-                                              random_state=random_state)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.5, stratify=y, random_state=random_state
+    )
     maps, raw = make_pipelines(kernel)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -169,8 +175,13 @@ def run(kernel: Kernel2D, n_per_day: int, random_state: int = 0) -> dict:
         acc_maps = float(maps.score(X_te, y_te))
     raw.fit(X_tr, y_tr)
     acc_raw = float(raw.score(X_te, y_te))
-    return {"accuracy_maps": acc_maps, "accuracy_raw": acc_raw,
-            "pipelines": (maps, raw), "X_test": X_te, "y_test": y_te}
+    return {
+        "accuracy_maps": acc_maps,
+        "accuracy_raw": acc_raw,
+        "pipelines": (maps, raw),
+        "X_test": X_te,
+        "y_test": y_te,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -191,8 +202,12 @@ def main(argv: list[str] | None = None) -> dict:
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
     for k, day in enumerate(DAY_TO_SHIFT):
         sel = out["y_test"] == day
-        ax.semilogx(kernel.grid2 * 1e3, proj[sel].mean(axis=0), color=f"C{k}",
-                    label=f"day {day} (shift {DAY_TO_SHIFT[day]:.2f} dec)")
+        ax.semilogx(
+            kernel.grid2 * 1e3,
+            proj[sel].mean(axis=0),
+            color=f"C{k}",
+            label=f"day {day} (shift {DAY_TO_SHIFT[day]:.2f} dec)",
+        )
     ax.set_xlabel("T2 (ms)")
     ax.set_ylabel("mean T2 projection")
     ax.set_title("Inverted test maps, averaged per ripening day", fontsize=10)

@@ -29,8 +29,9 @@ def kronecker_singular_values(s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
     return np.sort(np.outer(s1, s2).ravel())[::-1]
 
 
-def naive_least_squares(K1: np.ndarray, K2: np.ndarray, S: np.ndarray,
-                        rcond: float = 1e-15) -> np.ndarray:
+def naive_least_squares(
+    K1: np.ndarray, K2: np.ndarray, S: np.ndarray, rcond: float = 1e-15
+) -> np.ndarray:
     """Minimum-norm least squares ``K1⁺ S (K2⁺)ᵀ`` (the pseudo-inverse of ``K1 ⊗ K2``)."""
     return np.linalg.pinv(K1, rcond=rcond) @ S @ np.linalg.pinv(K2, rcond=rcond).T
 
@@ -59,8 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
     ax = fig.add_subplot()
     ax.semilogy(np.arange(1, s1.size + 1), s1 / s1[0], "o-", ms=3, label=r"$K_1$ (T1_IR)")
     ax.semilogy(np.arange(1, s2.size + 1), s2 / s2[0], "s-", ms=3, label=r"$K_2$ (T2)")
-    ax.semilogy(np.arange(1, s12.size + 1), s12 / s12[0], "-", lw=1.5,
-                label=r"$K_1 \otimes K_2$")
+    ax.semilogy(np.arange(1, s12.size + 1), s12 / s12[0], "-", lw=1.5, label=r"$K_1 \otimes K_2$")
     ax.axhline(np.finfo(float).eps, color="grey", ls=":", lw=1)
     ax.text(1, np.finfo(float).eps * 3, "machine precision", color="grey", fontsize=8)
     ax.set_xscale("log")
@@ -90,13 +90,15 @@ def main(argv: list[str] | None = None) -> dict:
     fig = Figure(figsize=(7.5, 4.0))
     ax = fig.add_subplot()
     ax.semilogy(k, sig[order], "k-", lw=1.5, label=r"$\sigma_k$")
-    ax.semilogy(k, np.abs(C.ravel()[order]), ".", ms=2, alpha=0.6,
-                label=r"$|u_k^T s|$ (noisy data)")
-    ax.semilogy(k, np.abs(C_clean.ravel()[order]), ".", ms=2, alpha=0.6,
-                label=r"$|u_k^T s|$ (noise-free)")
+    ax.semilogy(
+        k, np.abs(C.ravel()[order]), ".", ms=2, alpha=0.6, label=r"$|u_k^T s|$ (noisy data)"
+    )
+    ax.semilogy(
+        k, np.abs(C_clean.ravel()[order]), ".", ms=2, alpha=0.6, label=r"$|u_k^T s|$ (noise-free)"
+    )
     ratio = np.abs(C.ravel()[order]) / sig[order]
     ax.semilogy(k, ratio, ".", ms=2, alpha=0.6, label=r"$|u_k^T s| / \sigma_k$ (noisy)")
-    ax.axhline(sigma, color="C3", ls="--", lw=1, label=fr"noise $\sigma$ = {sigma:.1e}")
+    ax.axhline(sigma, color="C3", ls="--", lw=1, label=rf"noise $\sigma$ = {sigma:.1e}")
     ax.set_xscale("log")
     ax.set_ylim(1e-20, 1e20)
     ax.set_xlabel(r"index $k$ (pairs sorted by $\sigma_{1,i}\sigma_{2,j}$)")
@@ -114,8 +116,12 @@ def main(argv: list[str] | None = None) -> dict:
     map_change = float(np.linalg.norm(F_b - F_a) / np.linalg.norm(truth))
     fig = Figure(figsize=(11, 3.4))
     axes = fig.subplots(1, 3)
-    extent = [np.log10(kernel.grid2[0] * 1e3), np.log10(kernel.grid2[-1] * 1e3),
-              np.log10(kernel.grid1[0] * 1e3), np.log10(kernel.grid1[-1] * 1e3)]
+    extent = [
+        np.log10(kernel.grid2[0] * 1e3),
+        np.log10(kernel.grid2[-1] * 1e3),
+        np.log10(kernel.grid1[0] * 1e3),
+        np.log10(kernel.grid1[-1] * 1e3),
+    ]
     panels = [
         ("true map F", truth),
         ("naive least squares from S", F_a),
@@ -123,14 +129,18 @@ def main(argv: list[str] | None = None) -> dict:
     ]
     for ax, (title, F) in zip(axes, panels, strict=True):
         lim = float(np.abs(F).max())
-        im = ax.imshow(F, origin="lower", aspect="auto", extent=extent, cmap="RdBu_r",
-                       vmin=-lim, vmax=lim)
+        im = ax.imshow(
+            F, origin="lower", aspect="auto", extent=extent, cmap="RdBu_r", vmin=-lim, vmax=lim
+        )
         fig.colorbar(im, ax=ax, format="%.0e" if lim > 1e3 else None)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(r"log$_{10}$ T2 / ms")
     axes[0].set_ylabel(r"log$_{10}$ T1 / ms")
-    fig.suptitle(fr"$\|\delta\|/\|S\|$ = {data_change:.0e} moves the least-squares map by "
-                 fr"$\|\Delta F\|/\|F\|$ = {map_change:.1e}", fontsize=11)
+    fig.suptitle(
+        rf"$\|\delta\|/\|S\|$ = {data_change:.0e} moves the least-squares map by "
+        rf"$\|\Delta F\|/\|F\|$ = {map_change:.1e}",
+        fontsize=11,
+    )
     fig.subplots_adjust(top=0.8, wspace=0.35)
     save(fig, args.out, "ill_posedness_naive_ls.png")
 
@@ -147,8 +157,14 @@ def main(argv: list[str] | None = None) -> dict:
     ax.loglog(ks, err, "o-", ms=3, label="error vs true map")
     ax.loglog(ks, change, "s-", ms=3, label=r"change under the $10^{-3}$ perturbation")
     ax.axvline(n_above, color="grey", ls=":", lw=1)
-    ax.text(n_above, 0.55, f" {n_above} coefficients\n above the noise", fontsize=8,
-            color="grey", transform=ax.get_xaxis_transform())
+    ax.text(
+        n_above,
+        0.55,
+        f" {n_above} coefficients\n above the noise",
+        fontsize=8,
+        color="grey",
+        transform=ax.get_xaxis_transform(),
+    )
     ax.set_xlabel("singular pairs kept (truncated SVD)")
     ax.set_ylabel("relative norm")
     ax.set_title("Truncation trades resolution for stability")
@@ -159,8 +175,12 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"condition number of K1 ⊗ K2: {cond:.2e}")
     print(f"pairs above the noise: {n_above} of {sig.size}")
     print(f"data change {data_change:.2e} -> naive LS map change {map_change:.3g} x |F|")
-    return {"condition": cond, "data_change": data_change, "map_change": map_change,
-            "n_above_noise": n_above}
+    return {
+        "condition": cond,
+        "data_change": data_change,
+        "map_change": map_change,
+        "n_above_noise": n_above,
+    }
 
 
 if __name__ == "__main__":

@@ -50,8 +50,10 @@ def run_methods(kernel, data: np.ndarray, noise_std: float, quick: bool):
             continue
         elapsed = time.perf_counter() - t0
         results.append((name, res, elapsed))
-        print(f"{name:9s} residual/noise {res.residual_to_noise:.3f}  "
-              f"{len(res.peaks(min_fraction=0.03))} peaks  {elapsed:.1f} s")
+        print(
+            f"{name:9s} residual/noise {res.residual_to_noise:.3f}  "
+            f"{len(res.peaks(min_fraction=0.03))} peaks  {elapsed:.1f} s"
+        )
     return results, skipped
 
 
@@ -65,8 +67,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     if results:
         maps = [(f"{METHOD_LABELS[n]} ({t:.1f} s)", r.map) for n, r, t in results]
-        fig = plot_comparison(maps, kernel.grid1, kernel.grid2, kernel.kinds, truth=sc.truth,
-                              panel_size=3.6)
+        fig = plot_comparison(
+            maps, kernel.grid1, kernel.grid2, kernel.kinds, truth=sc.truth, panel_size=3.6
+        )
     else:
         fig = Figure(figsize=(6, 2))
     if note:
@@ -78,10 +81,18 @@ def main(argv: list[str] | None = None) -> dict:
     axes = np.atleast_1d(fig.subplots(1, n))
     for ax, (name, res, _) in zip(axes, results, strict=False):
         z = res.residual / sc.noise_std
-        im = ax.imshow(z, aspect="auto", origin="lower", cmap="RdBu_r", vmin=-4, vmax=4,
-                       interpolation="nearest")
-        ax.set_title(f"{METHOD_LABELS[name]}\nrms residual/σ = {res.residual_to_noise:.3f}",
-                     fontsize=9)
+        im = ax.imshow(
+            z,
+            aspect="auto",
+            origin="lower",
+            cmap="RdBu_r",
+            vmin=-4,
+            vmax=4,
+            interpolation="nearest",
+        )
+        ax.set_title(
+            f"{METHOD_LABELS[name]}\nrms residual/σ = {res.residual_to_noise:.3f}", fontsize=9
+        )
         ax.set_xlabel("echo index (T2 axis)")
         ax.set_ylabel("inversion delay index (T1 axis)")
         fig.colorbar(im, ax=ax, label="(S − fit)/σ")

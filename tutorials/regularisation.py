@@ -33,8 +33,14 @@ from laplace_inv.simulate import cheese_like
 def _interp_path(alpha: float, path_alpha: np.ndarray, values: np.ndarray) -> float:
     """Interpolate a path quantity at ``alpha`` in log-log coordinates."""
     order = np.argsort(path_alpha)
-    return float(10 ** np.interp(np.log10(alpha), np.log10(path_alpha[order]),
-                                 np.log10(np.maximum(values[order], 1e-300))))
+    return float(
+        10
+        ** np.interp(
+            np.log10(alpha),
+            np.log10(path_alpha[order]),
+            np.log10(np.maximum(values[order], 1e-300)),
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -57,20 +63,32 @@ def main(argv: list[str] | None = None) -> dict:
     misfit = np.sqrt(info["misfit_path"])
     norm = info["norm_path"]
     chosen = {rule: float(res.info["alpha"]) for rule, res in results.items()}
-    styles = {"gcv": ("C3", "o", "GCV"), "lcurve": ("C2", "s", "L-curve corner"),
-              "discrepancy": ("C1", "D", "discrepancy")}
+    styles = {
+        "gcv": ("C3", "o", "GCV"),
+        "lcurve": ("C2", "s", "L-curve corner"),
+        "discrepancy": ("C1", "D", "discrepancy"),
+    }
 
     # --- 1. L-curve -----------------------------------------------------------------------
     fig = Figure(figsize=(6.5, 4.5))
     ax = fig.add_subplot()
     ax.loglog(misfit, norm, "k.-", lw=1)
     for a, r, n in zip(a_path[::3], misfit[::3], norm[::3], strict=True):
-        ax.annotate(f"{a:.0e}", (r, n), fontsize=7, color="grey",
-                    xytext=(4, 2), textcoords="offset points")
+        ax.annotate(
+            f"{a:.0e}", (r, n), fontsize=7, color="grey", xytext=(4, 2), textcoords="offset points"
+        )
     for rule, a in chosen.items():
         colour, marker, label = styles[rule]
-        ax.loglog(_interp_path(a, a_path, misfit), _interp_path(a, a_path, norm), marker,
-                  color=colour, ms=9, mfc="none", mew=2, label=f"{label}: α = {a:.2g}")
+        ax.loglog(
+            _interp_path(a, a_path, misfit),
+            _interp_path(a, a_path, norm),
+            marker,
+            color=colour,
+            ms=9,
+            mfc="none",
+            mew=2,
+            label=f"{label}: α = {a:.2g}",
+        )
     ax.set_xlabel(r"residual norm $\|\tilde K F - \tilde S\|$ (normalised data)")
     ax.set_ylabel(r"solution norm $\|F\|$")
     ax.set_title("L-curve of global Tikhonov (labels: α)")
@@ -110,11 +128,14 @@ def main(argv: list[str] | None = None) -> dict:
         est = TikhonovInverter(kernel, penalty="global", alpha=a, max_iter=2000)
         res = est.invert(sc.data)
         maps.append((f"α = {a:.1e} ({label})", res.map))
-        print(f"alpha {a:.2e} ({label}): residual/noise "
-              f"{np.sqrt(np.mean(res.residual**2)) / sc.noise_std:.3f}, "
-              f"{len(res.peaks(min_fraction=0.03))} peaks")
-    fig = plot_comparison(maps, kernel.grid1, kernel.grid2, kernel.kinds, truth=sc.truth,
-                          panel_size=3.6)
+        print(
+            f"alpha {a:.2e} ({label}): residual/noise "
+            f"{np.sqrt(np.mean(res.residual**2)) / sc.noise_std:.3f}, "
+            f"{len(res.peaks(min_fraction=0.03))} peaks"
+        )
+    fig = plot_comparison(
+        maps, kernel.grid1, kernel.grid2, kernel.kinds, truth=sc.truth, panel_size=3.6
+    )
     save(fig, args.out, "regularisation_maps.png")
 
     for rule, a in chosen.items():

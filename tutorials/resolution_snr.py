@@ -44,8 +44,9 @@ def main(argv: list[str] | None = None) -> dict:
     examples: dict[tuple[int, int], dict[str, np.ndarray]] = {}
     for i, sep in enumerate(separations):
         for j, snr in enumerate(snrs):
-            sc = resolution_pair(sep, "T2", snr=snr, kernel=kernel,
-                                 random_state=args.seed + 100 * i + j)
+            sc = resolution_pair(
+                sep, "T2", snr=snr, kernel=kernel, random_state=args.seed + 100 * i + j
+            )
             centres = [p.center for p in sc.peaks]
             maps = {"truth": sc.truth}
             for name, est in estimators.items():
@@ -64,14 +65,14 @@ def main(argv: list[str] | None = None) -> dict:
     axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
     cmap = ListedColormap(["#e9c4c4", "#7bbf7b"])
     for ax, name in zip(axes, names, strict=True):
-        ax.imshow(table[name].astype(float), origin="lower", cmap=cmap, vmin=0, vmax=1,
-                  aspect="auto")
+        ax.imshow(
+            table[name].astype(float), origin="lower", cmap=cmap, vmin=0, vmax=1, aspect="auto"
+        )
         for (a, b), ok in np.ndenumerate(table[name]):
             ax.text(b, a, "✓" if ok else "×", ha="center", va="center", fontsize=10)
         ax.set_xticks(range(len(snrs)), [f"{s:g}" for s in snrs])
         ax.set_xlabel("SNR")
-        ax.set_title("truth (grid limit)" if name == "truth" else METHOD_LABELS[name],
-                     fontsize=9)
+        ax.set_title("truth (grid limit)" if name == "truth" else METHOD_LABELS[name], fontsize=9)
     axes[0].set_yticks(range(len(separations)), [f"{s:g}" for s in separations])
     axes[0].set_ylabel("separation along T2 (decades)")
     if skipped:
@@ -85,8 +86,11 @@ def main(argv: list[str] | None = None) -> dict:
     for ax, ((i, j), maps) in zip(np.atleast_1d(axes), sorted(examples.items()), strict=True):
         for k, (name, F) in enumerate(maps.items()):
             proj = F.sum(axis=0)
-            style = {"color": "k", "lw": 2.5, "alpha": 0.35} if name == "truth" else {
-                "color": f"C{k}", "lw": 1.3}
+            style = (
+                {"color": "k", "lw": 2.5, "alpha": 0.35}
+                if name == "truth"
+                else {"color": f"C{k}", "lw": 1.3}
+            )
             label = "truth" if name == "truth" else METHOD_LABELS[name]
             ax.semilogx(t2_ms, proj / max(proj.max(), 1e-300), label=label, **style)
         ax.set_title(f"{separations[i]:g} decade apart, SNR {snrs[j]:g}", fontsize=10)

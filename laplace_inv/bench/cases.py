@@ -120,15 +120,24 @@ class BenchCase:
     params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_scenario(cls, sc: Scenario, group: str, family: str, name: str | None = None,
-                      **params: Any) -> BenchCase:
+    def from_scenario(
+        cls, sc: Scenario, group: str, family: str, name: str | None = None, **params: Any
+    ) -> BenchCase:
         """Wrap a simulated :class:`~laplace_inv.simulate.Scenario`."""
         pair = None
         if group == "resolution":
             pair = np.array([p.center for p in sc.peaks], dtype=float)
         return cls(
-            name=name or sc.name, suite="sim", group=group, family=family, kernel=sc.kernel,
-            data=sc.data, noise_std=sc.noise_std, truth=sc.truth, pair=pair, snr=sc.snr,
+            name=name or sc.name,
+            suite="sim",
+            group=group,
+            family=family,
+            kernel=sc.kernel,
+            data=sc.data,
+            noise_std=sc.noise_std,
+            truth=sc.truth,
+            pair=pair,
+            snr=sc.snr,
             params={**sc.params, **params},
         )
 
@@ -241,8 +250,9 @@ def simulated_suite(
                 name = f"pair_{axis}_{sep:g}_snr{snr:g}"
                 k = kernel("T1_IR-T2")
                 center = (_inside(-1.0, k.axis1.log_grid), _inside(-2.0, k.axis2.log_grid))
-                sc = resolution_pair(sep, axis, snr=snr, kernel=k, center=center,
-                                     random_state=_rng(seed, name))
+                sc = resolution_pair(
+                    sep, axis, snr=snr, kernel=k, center=center, random_state=_rng(seed, name)
+                )
                 cases.append(BenchCase.from_scenario(sc, "resolution", "T1_IR-T2", name))
     if named:
         k = kernel("T1_IR-T2")
@@ -301,9 +311,15 @@ def real_suite() -> tuple[list[BenchCase], list[tuple[str, str]]]:
             )
         cases.append(
             BenchCase(
-                name=name, suite="real", group="real", family=family, kernel=ds.kernel,
-                data=np.asarray(ds.data, dtype=float), noise_std=ds.noise_std,
-                reference=refs or None, reference_residual=ds.reference_residual,
+                name=name,
+                suite="real",
+                group="real",
+                family=family,
+                kernel=ds.kernel,
+                data=np.asarray(ds.data, dtype=float),
+                noise_std=ds.noise_std,
+                reference=refs or None,
+                reference_residual=ds.reference_residual,
                 params={"labels": [p.get("label", "") for p in ds.reference_peaks]},
             )
         )

@@ -35,25 +35,48 @@ def build_parser(prog: str = "laplace-inv bench") -> argparse.ArgumentParser:
         epilog=BENCH_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--suite", choices=("sim", "real", "all"), default="all",
-                   help="which cases to run (default: all)")
-    p.add_argument("--methods", default=None,
-                   help="comma-separated method names (default: every registered method)")
-    p.add_argument("--quick", action="store_true",
-                   help="the quick suite (a subset of cases, one timed run each; < 2 min)")
+    p.add_argument(
+        "--suite",
+        choices=("sim", "real", "all"),
+        default="all",
+        help="which cases to run (default: all)",
+    )
+    p.add_argument(
+        "--methods",
+        default=None,
+        help="comma-separated method names (default: every registered method)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="the quick suite (a subset of cases, one timed run each; < 2 min)",
+    )
     p.add_argument("--out", default="bench-results", help="output folder (default: %(default)s)")
-    p.add_argument("--repeats", type=int, default=None,
-                   help="timed runs per case and method, at most (default 3; 1 with --quick)")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed runs per case and method, at most (default 3; 1 with --quick)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the simulated suite")
-    p.add_argument("--jobs", type=int, default=1,
-                   help="worker processes; runs are timed one by one but share the machine "
-                   "(default 1)")
-    p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_FILE",
-                   help="import a module or .py file that registers extra methods with "
-                   "laplace_inv.bench.register_method (repeatable)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="worker processes; runs are timed one by one but share the machine (default 1)",
+    )
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE_OR_FILE",
+        help="import a module or .py file that registers extra methods with "
+        "laplace_inv.bench.register_method (repeatable)",
+    )
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
-    p.add_argument("--list-methods", action="store_true",
-                   help="list the registered methods and exit")
+    p.add_argument(
+        "--list-methods", action="store_true", help="list the registered methods and exit"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("-v", "--verbose", action="store_true", help="print one line per run")
     return p
@@ -103,13 +126,17 @@ def bench_main(argv: list[str] | None = None, prog: str = "laplace-inv bench") -
             m = get_method(name)
             print(f"{name:12s} {m.kind:8s} {m.description}")
         return 0
-    methods = available_methods() if args.methods is None else [
-        m.strip() for m in args.methods.split(",") if m.strip()
-    ]
+    methods = (
+        available_methods()
+        if args.methods is None
+        else [m.strip() for m in args.methods.split(",") if m.strip()]
+    )
     unknown = [m for m in methods if m not in available_methods()]
     if unknown or not methods:
-        print(f"{prog}: error: unknown method(s) {unknown}; registered: {available_methods()}",
-              file=sys.stderr)
+        print(
+            f"{prog}: error: unknown method(s) {unknown}; registered: {available_methods()}",
+            file=sys.stderr,
+        )
         return 2
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
     if repeats < 1 or args.jobs < 1:
@@ -120,18 +147,29 @@ def bench_main(argv: list[str] | None = None, prog: str = "laplace-inv bench") -
     results = BenchmarkResults(methods=methods)
     if args.suite in ("sim", "all"):
         cases = simulated_suite(seed=args.seed, quick=args.quick)
-        results.extend(run_benchmark(cases, methods, repeats=repeats, verbose=verbose,
-                                     desc="simulated", jobs=args.jobs))
+        results.extend(
+            run_benchmark(
+                cases, methods, repeats=repeats, verbose=verbose, desc="simulated", jobs=args.jobs
+            )
+        )
     if args.suite in ("real", "all"):
         cases, missing = real_suite()
-        res = run_benchmark(cases, methods, repeats=repeats, verbose=verbose, desc="real",
-                            jobs=args.jobs)
+        res = run_benchmark(
+            cases, methods, repeats=repeats, verbose=verbose, desc="real", jobs=args.jobs
+        )
         res.missing_cases = missing
         results.extend(res)
     elapsed = time.perf_counter() - t0
     command = " ".join([prog, *(shlex.quote(a) for a in argv)])
-    report = write_report(results, args.out, seed=args.seed, command=command, quick=args.quick,
-                          elapsed_s=elapsed, figures=not args.no_figures)
+    report = write_report(
+        results,
+        args.out,
+        seed=args.seed,
+        command=command,
+        quick=args.quick,
+        elapsed_s=elapsed,
+        figures=not args.no_figures,
+    )
     if verbose:
         n_ok = sum(r["status"] == "ok" for r in results.rows)
         print(f"{len(results.rows)} runs ({n_ok} ok) in {elapsed:.0f} s; report: {report}")

@@ -152,7 +152,8 @@ def _detect_kind(obj: Callable[..., Any]) -> str:
     except (TypeError, ValueError):
         return "factory"
     required = [
-        p for p in sig.parameters.values()
+        p
+        for p in sig.parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
     ]
     if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
@@ -201,9 +202,14 @@ def register_method(
     >>> unregister_method("flat-example")
     """
     if obj is None:
+
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             register_method(
-                name, func, kind=kind, description=description, overwrite=overwrite,
+                name,
+                func,
+                kind=kind,
+                description=description,
+                overwrite=overwrite,
                 builtin=builtin,
             )
             return func

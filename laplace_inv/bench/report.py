@@ -32,20 +32,47 @@ __all__ = [
 ]
 
 ROW_COLUMNS: tuple[str, ...] = (
-    "suite", "case", "group", "family", "axis", "separation", "snr", "prior", "grid",
-    "data_shape", "method", "status", "time_s", "setup_s", "n_repeats", "peak_mem_mib",
-    *METRIC_COLUMNS, "warnings",
+    "suite",
+    "case",
+    "group",
+    "family",
+    "axis",
+    "separation",
+    "snr",
+    "prior",
+    "grid",
+    "data_shape",
+    "method",
+    "status",
+    "time_s",
+    "setup_s",
+    "n_repeats",
+    "peak_mem_mib",
+    *METRIC_COLUMNS,
+    "warnings",
 )
 """Columns of ``results.csv``, in order."""
 PEAK_COLUMNS: tuple[str, ...] = (
-    "case", "method", "peak", "true_pos1", "true_pos2", "est_pos1", "est_pos2", "true_fwhm1",
-    "true_fwhm2", "est_fwhm1", "est_fwhm2", "true_fraction", "est_fraction",
+    "case",
+    "method",
+    "peak",
+    "true_pos1",
+    "true_pos2",
+    "est_pos1",
+    "est_pos2",
+    "true_fwhm1",
+    "true_fwhm2",
+    "est_fwhm1",
+    "est_fwhm2",
+    "true_fraction",
+    "est_fraction",
 )
 TRUTH_LABEL = "true map (grid limit)"
 
 
-def write_csv(rows: Sequence[dict[str, Any]], path: str | Path,
-              columns: Sequence[str] = ROW_COLUMNS) -> Path:
+def write_csv(
+    rows: Sequence[dict[str, Any]], path: str | Path, columns: Sequence[str] = ROW_COLUMNS
+) -> Path:
     """Write ``rows`` with ``columns`` (missing values empty, floats to 6 significant digits)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,8 +128,9 @@ def environment() -> dict[str, str]:
     cpu = platform.processor()
     try:
         with open("/proc/cpuinfo") as fh:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in fh
-                        if ln.startswith("model name")), cpu)
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu
+            )
     except OSError:
         pass
     return {
@@ -133,23 +161,28 @@ def summary_table(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> lis
         ok = [r for r in mine if r["status"] == "ok"]
         pairs = [r for r in ok if r["group"] == "resolution"]
         bad = [r["status"] for r in mine if r["status"] != "ok"]
-        table.append({
-            "method": m,
-            "ok": f"{len(ok)}/{len(mine)}",
-            "position_error": _median([r["position_error"] for r in ok]),
-            "axis1_error": _median([r["axis1_error"] for r in ok]),
-            "axis2_error": _median([r["axis2_error"] for r in ok]),
-            "width_ratio": _median([r["width_ratio"] for r in ok]),
-            "fraction_error": _mean([r["fraction_error"] for r in ok]),
-            "tv_distance": _median([r["tv_distance"] for r in ok]),
-            "resolved": (f"{sum(bool(r['resolved']) for r in pairs)}/{len(pairs)}"
-                         if pairs else "—"),
-            "residual_to_noise": _median([r["residual_to_noise"] for r in ok]),
-            "time_s": _median([r["time_s"] for r in ok]),
-            "peak_mem_mib": max([r["peak_mem_mib"] for r in ok if is_number(r["peak_mem_mib"])],
-                                default=float("nan")),
-            "status": bad[0] if bad else "ok",
-        })
+        table.append(
+            {
+                "method": m,
+                "ok": f"{len(ok)}/{len(mine)}",
+                "position_error": _median([r["position_error"] for r in ok]),
+                "axis1_error": _median([r["axis1_error"] for r in ok]),
+                "axis2_error": _median([r["axis2_error"] for r in ok]),
+                "width_ratio": _median([r["width_ratio"] for r in ok]),
+                "fraction_error": _mean([r["fraction_error"] for r in ok]),
+                "tv_distance": _median([r["tv_distance"] for r in ok]),
+                "resolved": (
+                    f"{sum(bool(r['resolved']) for r in pairs)}/{len(pairs)}" if pairs else "—"
+                ),
+                "residual_to_noise": _median([r["residual_to_noise"] for r in ok]),
+                "time_s": _median([r["time_s"] for r in ok]),
+                "peak_mem_mib": max(
+                    [r["peak_mem_mib"] for r in ok if is_number(r["peak_mem_mib"])],
+                    default=float("nan"),
+                ),
+                "status": bad[0] if bad else "ok",
+            }
+        )
     return table
 
 
@@ -174,8 +207,11 @@ def resolution_limits(
                     if isinstance(r["truth_resolved"], (bool, np.bool_)):
                         seen[float(r["separation"])] = bool(r["truth_resolved"])
             else:
-                seen = {float(r["separation"]): bool(r["resolved"]) for r in sel
-                        if r["method"] == name and r["status"] == "ok"}
+                seen = {
+                    float(r["separation"]): bool(r["resolved"])
+                    for r in sel
+                    if r["method"] == name and r["status"] == "ok"
+                }
             if not seen:
                 continue
             limit = float("nan")
@@ -208,8 +244,11 @@ def self_check(results: BenchmarkResults) -> dict[str, Any]:
             flat, _ = score_map(c, np.full(c.kernel.map_shape, c.truth.sum() / c.truth.size))
             flat_resolved += bool(flat["resolved"])
     return {
-        "n_sim": len(sim), "n_pairs": len(pairs), "truth_max_position_error": max_pos,
-        "truth_max_tv": max_tv, "truth_resolved": truth_resolved,
+        "n_sim": len(sim),
+        "n_pairs": len(pairs),
+        "truth_max_position_error": max_pos,
+        "truth_max_tv": max_tv,
+        "truth_resolved": truth_resolved,
         "flat_resolved": flat_resolved,
     }
 
@@ -245,15 +284,21 @@ def plot_resolution_curve(rows: Sequence[dict[str, Any]], methods: Sequence[str]
         for name in methods:
             share = []
             for s in seps:
-                runs = [r for r in sel if r["method"] == name and float(r["separation"]) == s
-                        and r["status"] == "ok"]
+                runs = [
+                    r
+                    for r in sel
+                    if r["method"] == name and float(r["separation"]) == s and r["status"] == "ok"
+                ]
                 share.append(np.mean([bool(r["resolved"]) for r in runs]) if runs else np.nan)
             if np.any(np.isfinite(share)):
                 ax.plot(seps, share, marker="o", label=name)
         truth = []
         for s in seps:
-            flags = {r["case"]: r["truth_resolved"] for r in sel if float(r["separation"]) == s
-                     and isinstance(r["truth_resolved"], (bool, np.bool_))}
+            flags = {
+                r["case"]: r["truth_resolved"]
+                for r in sel
+                if float(r["separation"]) == s and isinstance(r["truth_resolved"], (bool, np.bool_))
+            }
             truth.append(np.mean(list(flags.values())) if flags else np.nan)
         ax.plot(seps, truth, ls="--", color="0.5", label=TRUTH_LABEL)
         ax.set_xticks(seps)
@@ -272,8 +317,14 @@ def plot_runtime(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> Any:
     ax = fig.add_subplot()
     rng = np.random.default_rng(0)
     for i, name in enumerate(methods):
-        t = [float(r["time_s"]) for r in rows if r["method"] == name and r["status"] == "ok"
-             and is_number(r["time_s"]) and float(r["time_s"]) > 0]
+        t = [
+            float(r["time_s"])
+            for r in rows
+            if r["method"] == name
+            and r["status"] == "ok"
+            and is_number(r["time_s"])
+            and float(r["time_s"]) > 0
+        ]
         if t:
             ax.scatter(t, i + rng.uniform(-0.15, 0.15, len(t)), s=10, alpha=0.6)
             ax.plot([np.median(t)] * 2, [i - 0.3, i + 0.3], color="k", lw=2)
@@ -287,15 +338,21 @@ def plot_runtime(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> Any:
 
 def plot_errors(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> Any:
     """Per-case position error, mass-fraction error and TV distance, one column per method."""
-    metrics = (("position_error", "position error (decades)"),
-               ("fraction_error", "mass-fraction error"), ("tv_distance", "TV distance to truth"))
+    metrics = (
+        ("position_error", "position error (decades)"),
+        ("fraction_error", "mass-fraction error"),
+        ("tv_distance", "TV distance to truth"),
+    )
     fig = _figure(figsize=(4.0 * len(metrics), 3.4))
     panels = fig.subplots(1, len(metrics), squeeze=False)[0]
     rng = np.random.default_rng(0)
     for ax, (key, label) in zip(panels, metrics, strict=True):
         for i, name in enumerate(methods):
-            v = [float(r[key]) for r in rows if r["method"] == name and r["status"] == "ok"
-                 and is_number(r[key])]
+            v = [
+                float(r[key])
+                for r in rows
+                if r["method"] == name and r["status"] == "ok" and is_number(r[key])
+            ]
             if v:
                 ax.scatter(i + rng.uniform(-0.15, 0.15, len(v)), v, s=10, alpha=0.6)
                 ax.plot([i - 0.3, i + 0.3], [np.median(v)] * 2, color="k", lw=2)
@@ -315,8 +372,14 @@ def _comparison(results: BenchmarkResults, case_name: str, methods: Sequence[str
     maps = [(m, results.maps[(case_name, m)]) for m in methods if (case_name, m) in results.maps]
     if not maps:
         return None
-    return plot_comparison(maps, case.kernel.grid1, case.kernel.grid2, case.kernel.kinds,
-                           truth=case.truth, peaks="auto")
+    return plot_comparison(
+        maps,
+        case.kernel.grid1,
+        case.kernel.grid2,
+        case.kernel.kinds,
+        truth=case.truth,
+        peaks="auto",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,8 +433,11 @@ def write_report(
     title = "laplace_inv benchmark" + (" — QUICK suite" if quick else "")
     lines = [f"# {title}", ""]
     if quick:
-        lines += ["This is the **quick** suite (`--quick`): a subset of the cases of the full "
-                  "benchmark, each timed once. Run without `--quick` for the full report.", ""]
+        lines += [
+            "This is the **quick** suite (`--quick`): a subset of the cases of the full "
+            "benchmark, each timed once. Run without `--quick` for the full report.",
+            "",
+        ]
     lines += [
         f"- Command: `{command or '(Python API)'}`",
         f"- Seed: {seed if seed is not None else '—'}",
@@ -428,8 +494,9 @@ def write_report(
     return path
 
 
-def _suite_section(suite: str, rows: list[dict[str, Any]], methods: Sequence[str],
-                   missing: list[tuple[str, str]]) -> list[str]:
+def _suite_section(
+    suite: str, rows: list[dict[str, Any]], methods: Sequence[str], missing: list[tuple[str, str]]
+) -> list[str]:
     title = "Simulated suite" if suite == "sim" else "Real suite"
     n_cases = len({r["case"] for r in rows})
     lines = [f"## {title} ({n_cases} cases)", ""]
@@ -440,16 +507,45 @@ def _suite_section(suite: str, rows: list[dict[str, Any]], methods: Sequence[str
     if not rows:
         return lines
     table = summary_table(rows, methods)
-    header = ["method", "ran", "pos. err", "axis-1 err", "axis-2 err", "width ratio",
-              "fraction err", "TV", "resolved", "resid/noise", "time (s)", "peak MiB"]
-    body = [[t["method"], t["ok"], t["position_error"], t["axis1_error"], t["axis2_error"],
-             t["width_ratio"], t["fraction_error"], t["tv_distance"], t["resolved"],
-             t["residual_to_noise"], t["time_s"], t["peak_mem_mib"]] for t in table]
+    header = [
+        "method",
+        "ran",
+        "pos. err",
+        "axis-1 err",
+        "axis-2 err",
+        "width ratio",
+        "fraction err",
+        "TV",
+        "resolved",
+        "resid/noise",
+        "time (s)",
+        "peak MiB",
+    ]
+    body = [
+        [
+            t["method"],
+            t["ok"],
+            t["position_error"],
+            t["axis1_error"],
+            t["axis2_error"],
+            t["width_ratio"],
+            t["fraction_error"],
+            t["tv_distance"],
+            t["resolved"],
+            t["residual_to_noise"],
+            t["time_s"],
+            t["peak_mem_mib"],
+        ]
+        for t in table
+    ]
     lines += [*_md_table(header, body), ""]
-    lines += ["Medians over the cases a method ran on (fraction error: mean; resolved: "
-              "resolution cases). A true peak left without a matching estimate (e.g. two "
-              "peaks merged into one) counts the grid's diagonal span (about 6 decades) as its "
-              "position error, so a median above ~1 decade means peaks are being missed.", ""]
+    lines += [
+        "Medians over the cases a method ran on (fraction error: mean; resolved: "
+        "resolution cases). A true peak left without a matching estimate (e.g. two "
+        "peaks merged into one) counts the grid's diagonal span (about 6 decades) as its "
+        "position error, so a median above ~1 decade means peaks are being missed.",
+        "",
+    ]
     if suite == "sim":
         limits = resolution_limits(rows, methods)
         if limits:
@@ -467,19 +563,42 @@ def _suite_section(suite: str, rows: list[dict[str, Any]], methods: Sequence[str
         for m in methods:
             cells = []
             for g in groups:
-                sel = [r for r in rows if r["method"] == m and r["group"] == g
-                       and r["status"] == "ok"]
-                cells.append(f"{_fmt(_median([r['position_error'] for r in sel]))} / "
-                             f"{_fmt(_median([r['tv_distance'] for r in sel]))}" if sel else "—")
+                sel = [
+                    r for r in rows if r["method"] == m and r["group"] == g and r["status"] == "ok"
+                ]
+                cells.append(
+                    f"{_fmt(_median([r['position_error'] for r in sel]))} / "
+                    f"{_fmt(_median([r['tv_distance'] for r in sel]))}"
+                    if sel
+                    else "—"
+                )
             body.append([m, *cells])
         lines += [*_md_table(header, body), ""]
     else:
         lines += ["### Per dataset", ""]
-        header = ["dataset", "method", "status", "pos. err vs reference", "fraction err",
-                  "rel. residual", "resid/noise", "time (s)"]
-        body = [[r["case"], r["method"], r["status"] if r["status"] == "ok" else
-                 r["status"][:60], r["position_error"], r["fraction_error"],
-                 r["relative_residual"], r["residual_to_noise"], r["time_s"]] for r in rows]
+        header = [
+            "dataset",
+            "method",
+            "status",
+            "pos. err vs reference",
+            "fraction err",
+            "rel. residual",
+            "resid/noise",
+            "time (s)",
+        ]
+        body = [
+            [
+                r["case"],
+                r["method"],
+                r["status"] if r["status"] == "ok" else r["status"][:60],
+                r["position_error"],
+                r["fraction_error"],
+                r["relative_residual"],
+                r["residual_to_noise"],
+                r["time_s"],
+            ]
+            for r in rows
+        ]
         lines += [*_md_table(header, body), ""]
     return lines
 
@@ -494,8 +613,11 @@ def _write_figures(results: BenchmarkResults, out: Path, methods: Sequence[str])
         figs["Resolution curve"] = "resolution_curve.png"
     for case, label, fname in (
         ("cement_like", "Simulated cement (DLEMLR Fig. 2 style)", "cement_comparison.png"),
-        ("cheese_like", "Simulated cheese, three components (DLEMLR Fig. 3 style)",
-         "cheese_comparison.png"),
+        (
+            "cheese_like",
+            "Simulated cheese, three components (DLEMLR Fig. 3 style)",
+            "cheese_comparison.png",
+        ),
         ("cement_t1t2", "Real cement T1-T2", "real_cement_comparison.png"),
         ("maastricht_t2t2", "Real Maastricht stone T2-T2", "real_maastricht_comparison.png"),
         ("sse_dt2", "Real SSE D-T2", "real_sse_comparison.png"),

@@ -42,12 +42,30 @@ from laplace_inv.metrics import compare_to_truth, find_peaks, resolved
 __all__ = ["METRIC_COLUMNS", "BenchmarkResults", "run_benchmark", "score_map"]
 
 METRIC_COLUMNS: tuple[str, ...] = (
-    "position_error", "axis1_error", "axis2_error", "width_ratio", "fraction_error",
-    "tv_distance", "n_true", "n_found", "resolved", "truth_resolved",
-    "main_true_pos1", "main_true_pos2", "main_est_pos1", "main_est_pos2",
-    "main_pos1_error", "main_pos2_error", "main_true_fwhm1", "main_true_fwhm2",
-    "main_est_fwhm1", "main_est_fwhm2", "main_fwhm1_error", "main_fwhm2_error",
-    "relative_residual", "residual_to_noise",
+    "position_error",
+    "axis1_error",
+    "axis2_error",
+    "width_ratio",
+    "fraction_error",
+    "tv_distance",
+    "n_true",
+    "n_found",
+    "resolved",
+    "truth_resolved",
+    "main_true_pos1",
+    "main_true_pos2",
+    "main_est_pos1",
+    "main_est_pos2",
+    "main_pos1_error",
+    "main_pos2_error",
+    "main_true_fwhm1",
+    "main_true_fwhm2",
+    "main_est_fwhm1",
+    "main_est_fwhm2",
+    "main_fwhm1_error",
+    "main_fwhm2_error",
+    "relative_residual",
+    "residual_to_noise",
 )
 """Metric columns of ``results.csv`` (positions and widths are log10 values / decades)."""
 
@@ -152,8 +170,16 @@ def score_map(
         true_peaks = truth
     if truth is not None and true_peaks:
         comp = compare_to_truth(F, truth, g1, g2)
-        for key in ("position_error", "axis1_error", "axis2_error", "width_ratio",
-                    "fraction_error", "tv_distance", "n_true", "n_found"):
+        for key in (
+            "position_error",
+            "axis1_error",
+            "axis2_error",
+            "width_ratio",
+            "fraction_error",
+            "tv_distance",
+            "n_true",
+            "n_found",
+        ):
             metrics[key] = comp[key]
         if not any(np.isfinite(p.fraction) for p in true_peaks):
             metrics["fraction_error"] = _NAN  # the reference gives no fractions to compare
@@ -164,8 +190,10 @@ def score_map(
             ep = est_peaks[matched[t]] if t in matched else None
             row = {
                 "peak": t,
-                "true_pos1": tp.log_position[0], "true_pos2": tp.log_position[1],
-                "true_fwhm1": tp.fwhm[0], "true_fwhm2": tp.fwhm[1],
+                "true_pos1": tp.log_position[0],
+                "true_pos2": tp.log_position[1],
+                "true_fwhm1": tp.fwhm[0],
+                "true_fwhm2": tp.fwhm[1],
                 "true_fraction": tp.fraction,
                 "est_pos1": ep.log_position[0] if ep else _NAN,
                 "est_pos2": ep.log_position[1] if ep else _NAN,
@@ -175,16 +203,22 @@ def score_map(
             }
             peak_rows.append(row)
             if t == main:
-                metrics.update({
-                    "main_true_pos1": row["true_pos1"], "main_true_pos2": row["true_pos2"],
-                    "main_est_pos1": row["est_pos1"], "main_est_pos2": row["est_pos2"],
-                    "main_pos1_error": row["est_pos1"] - row["true_pos1"],
-                    "main_pos2_error": row["est_pos2"] - row["true_pos2"],
-                    "main_true_fwhm1": row["true_fwhm1"], "main_true_fwhm2": row["true_fwhm2"],
-                    "main_est_fwhm1": row["est_fwhm1"], "main_est_fwhm2": row["est_fwhm2"],
-                    "main_fwhm1_error": row["est_fwhm1"] - row["true_fwhm1"],
-                    "main_fwhm2_error": row["est_fwhm2"] - row["true_fwhm2"],
-                })
+                metrics.update(
+                    {
+                        "main_true_pos1": row["true_pos1"],
+                        "main_true_pos2": row["true_pos2"],
+                        "main_est_pos1": row["est_pos1"],
+                        "main_est_pos2": row["est_pos2"],
+                        "main_pos1_error": row["est_pos1"] - row["true_pos1"],
+                        "main_pos2_error": row["est_pos2"] - row["true_pos2"],
+                        "main_true_fwhm1": row["true_fwhm1"],
+                        "main_true_fwhm2": row["true_fwhm2"],
+                        "main_est_fwhm1": row["est_fwhm1"],
+                        "main_est_fwhm2": row["est_fwhm2"],
+                        "main_fwhm1_error": row["est_fwhm1"] - row["true_fwhm1"],
+                        "main_fwhm2_error": row["est_fwhm2"] - row["true_fwhm2"],
+                    }
+                )
     if case.pair is not None:
         metrics["resolved"] = bool(resolved(F, g1, g2, case.pair))
         if case.truth is not None:
@@ -197,8 +231,9 @@ def _fresh_kernel(kernel: Kernel2D) -> Kernel2D:
     return Kernel2D(kernel.axis1, kernel.axis2)
 
 
-def _run_once(method: Method, case: BenchCase, trace: bool) -> tuple[MethodOutput, float, float,
-                                                                      float]:
+def _run_once(
+    method: Method, case: BenchCase, trace: bool
+) -> tuple[MethodOutput, float, float, float]:
     """Build and run once; return (output, total time, build time, peak MiB or NaN)."""
     if trace:
         tracemalloc.start()
@@ -217,8 +252,12 @@ def _run_once(method: Method, case: BenchCase, trace: bool) -> tuple[MethodOutpu
 
 def _case_columns(case: BenchCase) -> dict[str, Any]:
     return {
-        "suite": case.suite, "case": case.name, "group": case.group, "family": case.family,
-        "axis": case.params.get("axis", ""), "separation": case.params.get("separation", _NAN),
+        "suite": case.suite,
+        "case": case.name,
+        "group": case.group,
+        "family": case.family,
+        "axis": case.params.get("axis", ""),
+        "separation": case.params.get("separation", _NAN),
         "snr": case.snr if case.snr is not None else _NAN,
         "prior": case.params.get("prior", ""),
         "grid": f"{case.kernel.map_shape[0]}x{case.kernel.map_shape[1]}",
@@ -301,8 +340,10 @@ def run_benchmark(
             if F is not None:
                 results.maps[(case.name, method.name)] = F
             if verbose >= 2:
-                bar.write(f"{case.name:28s} {method.name:12s} {row['time_s']:8.3g} s  "
-                          f"{row['status']}", file=sys.stderr)
+                bar.write(
+                    f"{case.name:28s} {method.name:12s} {row['time_s']:8.3g} s  {row['status']}",
+                    file=sys.stderr,
+                )
             bar.update(1)
     finally:
         bar.close()
@@ -317,9 +358,16 @@ def _run_task(case: BenchCase, method: Method, args: tuple) -> tuple:
 def _run_pair(
     method: Method, case: BenchCase, repeats: int, budget: float, memory: bool
 ) -> tuple[dict[str, Any], list[dict[str, Any]], np.ndarray | None]:
-    row: dict[str, Any] = {**_case_columns(case), "method": method.name, "status": "ok",
-                           "time_s": _NAN, "setup_s": _NAN, "n_repeats": 0,
-                           "peak_mem_mib": _NAN, "warnings": ""}
+    row: dict[str, Any] = {
+        **_case_columns(case),
+        "method": method.name,
+        "status": "ok",
+        "time_s": _NAN,
+        "setup_s": _NAN,
+        "n_repeats": 0,
+        "peak_mem_mib": _NAN,
+        "warnings": "",
+    }
     row.update({c: _NAN for c in METRIC_COLUMNS})
     times: list[float] = []
     setups: list[float] = []
@@ -349,8 +397,9 @@ def _run_pair(
     if caught:
         texts = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
         row["warnings"] = _one_line(Exception("; ".join(texts)), 300)
-    row.update(time_s=float(np.median(times)), setup_s=float(np.median(setups)),
-               n_repeats=len(times))
+    row.update(
+        time_s=float(np.median(times)), setup_s=float(np.median(setups)), n_repeats=len(times)
+    )
     try:
         metrics, peak_rows = score_map(case, out.map, out.offset)
     except Exception as exc:
@@ -367,6 +416,8 @@ def _one_line(exc: BaseException, limit: int = 200) -> str:
 
 def is_number(value: Any) -> bool:
     """Whether ``value`` is a finite real number (bools excluded)."""
-    return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(
-        value, bool
-    ) and math.isfinite(float(value))
+    return (
+        isinstance(value, (int, float, np.floating, np.integer))
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )

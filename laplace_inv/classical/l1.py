@@ -245,7 +245,9 @@ def solve_l1_cvxpy(
     """
     model = _get_model(kernel, rtol, l2, formulation)
     return model.solve(
-        np.asarray(S_c, dtype=float), alpha, solver.upper(),
+        np.asarray(S_c, dtype=float),
+        alpha,
+        solver.upper(),
         _solver_options(solver.upper(), max_iter, tol),
     )
 
@@ -384,19 +386,32 @@ class L1Inverter(BaseInverter):
                     status = "optimal"
                 else:
                     F, status, n_iter = solve_l1_cvxpy(
-                        kernel, S_c, alpha, l2=l2, rtol=float(self.rtol), solver=name,
-                        max_iter=self.max_iter, tol=self.tol,
+                        kernel,
+                        S_c,
+                        alpha,
+                        l2=l2,
+                        rtol=float(self.rtol),
+                        solver=name,
+                        max_iter=self.max_iter,
+                        tol=self.tol,
                     )
             except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
                 failures.append(f"{name}: {type(exc).__name__}: {exc}")
                 continue
             if F is not None and status == cp.OPTIMAL:
-                return F, {"solver": name, "status": status, "iterations": n_iter,
-                           "fallback_from": failures or None}
+                return F, {
+                    "solver": name,
+                    "status": status,
+                    "iterations": n_iter,
+                    "fallback_from": failures or None,
+                }
             # An iterate stopped by the iteration cap (user_limit) or an inaccurate one is
             # kept as a last resort and returned with a ConvergenceWarning.
-            if F is not None and status in (cp.OPTIMAL_INACCURATE, cp.USER_LIMIT) \
-                    and inaccurate is None:
+            if (
+                F is not None
+                and status in (cp.OPTIMAL_INACCURATE, cp.USER_LIMIT)
+                and inaccurate is None
+            ):
                 inaccurate = (F, name, status, n_iter)
             failures.append(f"{name}: status {status}")
         if inaccurate is not None:
@@ -407,8 +422,12 @@ class L1Inverter(BaseInverter):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-            return F, {"solver": name, "status": status, "iterations": n_iter,
-                       "fallback_from": failures}
+            return F, {
+                "solver": name,
+                "status": status,
+                "iterations": n_iter,
+                "fallback_from": failures,
+            }
         raise RuntimeError(
             "L1Inverter: every solver failed (" + "; ".join(failures) + "). Try another "
             "solver=..., fallback_solver=..., or solver='FISTA'."
@@ -427,9 +446,17 @@ class L1Inverter(BaseInverter):
         alpha_max = float(max(comp.adjoint(S_c).max(), 1e-12))  # F = 0 is optimal above it
         if target >= float(np.linalg.norm(S_c)):
             F = np.zeros((comp.K1.shape[1], comp.K2.shape[1]))
-            return F, {"solver": "none", "status": "optimal", "iterations": 0}, alpha_max, {
-                "noise_std": float(np.sqrt(sigma2)), "target_residual": target,
-                "n_solves": 0, "note": "noise exceeds the signal: zero map"}
+            return (
+                F,
+                {"solver": "none", "status": "optimal", "iterations": 0},
+                alpha_max,
+                {
+                    "noise_std": float(np.sqrt(sigma2)),
+                    "target_residual": target,
+                    "n_solves": 0,
+                    "note": "noise exceeds the signal: zero map",
+                },
+            )
 
         cache: dict[float, tuple[np.ndarray, dict, float]] = {}
 
@@ -478,9 +505,16 @@ class L1Inverter(BaseInverter):
             )
         best = min(cache, key=lambda k: abs(np.log(cache[k][2]) - np.log(target)))
         F, info, _ = cache[best]
-        return F, info, float(10.0**best), {
-            "noise_std": float(np.sqrt(sigma2)), "target_residual": target,
-            "n_solves": len(cache)}
+        return (
+            F,
+            info,
+            float(10.0**best),
+            {
+                "noise_std": float(np.sqrt(sigma2)),
+                "target_residual": target,
+                "n_solves": len(cache),
+            },
+        )
 
     def _invert_normalised(self, S: np.ndarray) -> tuple[np.ndarray, dict]:
         # One BLAS thread: small matrices gain nothing from threads, and threaded reductions

@@ -176,8 +176,9 @@ def fit_acquisition_model(
         raise ValueError(f"search_grid must be 'window' or 'full', got {search_grid!r}")
     searcher = search_estimator if search_estimator is not None else estimator
     if search_grid == "window":
-        search_kernel = Kernel2D(window_axis(kernel.axis1, search_n_grid),
-                                 window_axis(kernel.axis2, search_n_grid))
+        search_kernel = Kernel2D(
+            window_axis(kernel.axis1, search_n_grid), window_axis(kernel.axis2, search_n_grid)
+        )
         searcher = clone(searcher).set_params(kernel=search_kernel)
     n_inv = 0
 
@@ -236,8 +237,9 @@ def fit_acquisition_model(
         raise ValueError("efficiency applies only to kernels with a T1_IR axis")
     e_best: float | None = None
     if efficiency == "auto" and has_ir:
-        minimize_scalar(objective, bounds=(lo, hi), method="bounded",
-                        options={"xatol": efficiency_xtol})
+        minimize_scalar(
+            objective, bounds=(lo, hi), method="bounded", options={"xatol": efficiency_xtol}
+        )
         e_best = min(history, key=lambda h: h[2])[0]
     elif efficiency is not None and has_ir and not isinstance(efficiency, str):
         e_best = float(efficiency)

@@ -172,8 +172,15 @@ class TikhonovInverter(BaseInverter):
 
         def solve(alpha: float, warm) -> PathPoint:
             nonlocal n_iter
-            res = brd_solve(prob, s, alpha, comp.K1.shape[1:] + comp.K2.shape[1:],
-                            c0=warm, max_iter=self.max_iter, tol=self.tol)
+            res = brd_solve(
+                prob,
+                s,
+                alpha,
+                comp.K1.shape[1:] + comp.K2.shape[1:],
+                c0=warm,
+                max_iter=self.max_iter,
+                tol=self.tol,
+            )
             if not res.converged:
                 warn_not_converged("BRD (global Tikhonov)", res.n_iter, self.tol)
             n_iter += res.n_iter
@@ -229,18 +236,29 @@ class TikhonovInverter(BaseInverter):
                 dof_path=np.array([p.dof for p in points]),
             )
         info.update(alpha=best.alpha, dof=best.dof, iterations=n_iter)
-        logger.debug("global Tikhonov: alpha=%.3g (%s), dof=%.1f, %d BRD iterations",
-                     best.alpha, info["alpha_rule"], best.dof, n_iter)
+        logger.debug(
+            "global Tikhonov: alpha=%.3g (%s), dof=%.1f, %d BRD iterations",
+            best.alpha,
+            info["alpha_rule"],
+            best.dof,
+            n_iter,
+        )
         return best.F, info
 
     def _solve_global_fista(self, comp, S_c: np.ndarray) -> tuple[np.ndarray, dict]:
         if isinstance(self.alpha, str):
-            raise ValueError("solver='fista' needs a numeric alpha; use solver='brd' for "
-                             f"alpha={self.alpha!r}")
+            raise ValueError(
+                f"solver='fista' needs a numeric alpha; use solver='brd' for alpha={self.alpha!r}"
+            )
         alpha = float(self.alpha)
-        res = nonneg_fista(comp, S_c, lambda F: alpha * F, alpha, max_iter=self.max_iter,
-                           tol=self.tol)
+        res = nonneg_fista(
+            comp, S_c, lambda F: alpha * F, alpha, max_iter=self.max_iter, tol=self.tol
+        )
         if not res.converged:
             warn_not_converged("FISTA (global Tikhonov)", res.n_iter, self.tol)
-        return res.F, {"method": "Tikhonov", "alpha": alpha, "alpha_rule": "fixed",
-                       "iterations": res.n_iter}
+        return res.F, {
+            "method": "Tikhonov",
+            "alpha": alpha,
+            "alpha_rule": "fixed",
+            "iterations": res.n_iter,
+        }

@@ -58,8 +58,9 @@ class SpectralOperator:
     s2: torch.Tensor
 
     @classmethod
-    def from_padded(cls, K1p: np.ndarray, K2p: np.ndarray,
-                    dtype: torch.dtype = torch.float32) -> SpectralOperator:
+    def from_padded(
+        cls, K1p: np.ndarray, K2p: np.ndarray, dtype: torch.dtype = torch.float32
+    ) -> SpectralOperator:
         """From compressed kernels ``K̃i`` with orthogonal rows (zero rows are dropped).
 
         Examples
@@ -76,8 +77,9 @@ class SpectralOperator:
             keep = norms > 0
             if not keep.any():
                 raise ValueError("the compressed kernel is zero")
-            V.append(torch.from_numpy(np.ascontiguousarray((K[keep] / norms[keep, None]).T))
-                     .to(dtype))
+            V.append(
+                torch.from_numpy(np.ascontiguousarray((K[keep] / norms[keep, None]).T)).to(dtype)
+            )
             s.append(norms[keep])
         s2 = torch.from_numpy(np.outer(s[0], s[1]) ** 2).to(dtype)
         return cls(V1=V[0], V2=V[1], s2=s2)

@@ -61,9 +61,14 @@ class FeatureSet(torch.utils.data.Dataset):
     (:class:`~laplace_inv.dlemlr.estimator.DLEMLRNeuralNet`) read them.
     """
 
-    def __init__(self, samples: dict[str, np.ndarray], layouts: dict[str, np.ndarray],
-                 layout_index: np.ndarray, maps: np.ndarray,
-                 dtype: type | np.dtype = np.float32) -> None:
+    def __init__(
+        self,
+        samples: dict[str, np.ndarray],
+        layouts: dict[str, np.ndarray],
+        layout_index: np.ndarray,
+        maps: np.ndarray,
+        dtype: type | np.dtype = np.float32,
+    ) -> None:
         n = len(maps)
         self.samples = {k: np.asarray(v, dtype=dtype) for k, v in samples.items()}
         self.layouts = {k: np.asarray(v, dtype=np.float32) for k, v in layouts.items()}
@@ -88,10 +93,13 @@ class FeatureSet(torch.utils.data.Dataset):
         """The features of several samples as tensors (for evaluation outside skorch)."""
         idx = np.arange(len(self))[idx if idx is not None else slice(None)]
         j = self.layout_index[idx]
-        out = {k: torch.from_numpy(np.ascontiguousarray(v[idx], dtype=np.float32))
-               for k, v in self.samples.items()}
-        out.update({k: torch.from_numpy(np.ascontiguousarray(v[j]))
-                    for k, v in self.layouts.items()})
+        out = {
+            k: torch.from_numpy(np.ascontiguousarray(v[idx], dtype=np.float32))
+            for k, v in self.samples.items()
+        }
+        out.update(
+            {k: torch.from_numpy(np.ascontiguousarray(v[j])) for k, v in self.layouts.items()}
+        )
         return out
 
     @classmethod
@@ -169,8 +177,10 @@ def make_feature_set(
     if labels is not None:
         labels = np.asarray(labels)
         if labels.shape != (len(S), maps.shape[-1]) or labels.min() < 0 or labels.max() > 255:
-            raise ValueError(f"labels must be region indices 0-255 of shape "
-                             f"{(len(S), maps.shape[-1])}, got shape {labels.shape}")
+            raise ValueError(
+                f"labels must be region indices 0-255 of shape "
+                f"{(len(S), maps.shape[-1])}, got shape {labels.shape}"
+            )
         samples["labels"] = labels
     K1p, K2p = padded_problem(kernel, rtol)
     layouts = {

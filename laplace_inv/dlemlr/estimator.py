@@ -108,15 +108,22 @@ class DLEMLRNeuralNet(skorch.NeuralNet):
         the training set's ``labels`` and is 0 (off) by default.
     """
 
-    def __init__(self, *args: Any, w_data: float = 0.4, w_phys: float = 1.0,
-                 w_mass: float = 0.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        w_data: float = 0.4,
+        w_phys: float = 1.0,
+        w_mass: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.w_data = w_data
         self.w_phys = w_phys
         self.w_mass = w_mass
 
-    def get_loss(self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None,
-                 training: bool = False) -> torch.Tensor:
+    def get_loss(
+        self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None, training: bool = False
+    ) -> torch.Tensor:
         """Dual loss ``w_data·map MSE + w_phys·physics MSE`` (see :mod:`..loss`)."""
         if not isinstance(X, dict):
             raise TypeError("DLEMLRNeuralNet needs the feature dictionary as X")
@@ -325,12 +332,14 @@ class DLEMLRInverter(BaseInverter):
 
     # ------------------------------------------------------------------------------
     # construction
-    def _build_net(self, grid: tuple[int, int], train_dir: str | None = None,
-                   n_train: int | None = None) -> DLEMLRNeuralNet:
+    def _build_net(
+        self, grid: tuple[int, int], train_dir: str | None = None, n_train: int | None = None
+    ) -> DLEMLRNeuralNet:
         if int(self.warmup_steps) > 0 and n_train:
             steps = int(self.max_epochs) * int(np.ceil(n_train / int(self.batch_size)))
             schedule = LRScheduler(
-                policy=torch.optim.lr_scheduler.LambdaLR, step_every="batch",
+                policy=torch.optim.lr_scheduler.LambdaLR,
+                step_every="batch",
                 lr_lambda=WarmupCosine(int(self.warmup_steps), steps, self.time_limit),
             )
         else:
@@ -343,15 +352,26 @@ class DLEMLRInverter(BaseInverter):
         ]
         if train_dir is not None:
             callbacks.append(
-                ("checkpoint", Checkpoint(
-                    monitor="valid_loss_best", dirname=train_dir, f_params="best.pt",
-                    f_optimizer=None, f_criterion=None, f_history=None, load_best=True,
-                ))
+                (
+                    "checkpoint",
+                    Checkpoint(
+                        monitor="valid_loss_best",
+                        dirname=train_dir,
+                        f_params="best.pt",
+                        f_optimizer=None,
+                        f_criterion=None,
+                        f_history=None,
+                        load_best=True,
+                    ),
+                )
             )
         if self.verbose:
             callbacks.append(("progress", ProgressBar()))
-        valid = ValidSplit(self.valid_fraction, random_state=self.random_state) \
-            if self.valid_fraction else None
+        valid = (
+            ValidSplit(self.valid_fraction, random_state=self.random_state)
+            if self.valid_fraction
+            else None
+        )
         return DLEMLRNeuralNet(
             DLEMLRNet,
             module__grid=tuple(grid),
@@ -409,8 +429,9 @@ class DLEMLRInverter(BaseInverter):
                 f"Y must have {kernel.map_shape[0] * kernel.map_shape[1]} columns "
                 f"(the kernel's N1*N2), got {Yn.shape[1]}"
             )
-        return make_feature_set(kernel, S, Yn, physics_target=self.physics_target,
-                                n_iter=int(self.n_iter_phys))
+        return make_feature_set(
+            kernel, S, Yn, physics_target=self.physics_target, n_iter=int(self.n_iter_phys)
+        )
 
     def _validate_batch_unfitted(self, X: Any) -> np.ndarray:
         from laplace_inv._validation import check_data_batch
@@ -445,8 +466,9 @@ class DLEMLRInverter(BaseInverter):
         train_dir = tempfile.mkdtemp(prefix="dlemlr_")
         try:
             n_fit = int(len(data) * (1.0 - float(self.valid_fraction or 0.0)))
-            net = self._build_net(kernel.map_shape, train_dir if self.valid_fraction else None,
-                                  n_train=n_fit)
+            net = self._build_net(
+                kernel.map_shape, train_dir if self.valid_fraction else None, n_train=n_fit
+            )
             if self.init_weights is None:
                 net.fit(data, None)
             else:
@@ -469,13 +491,16 @@ class DLEMLRInverter(BaseInverter):
         mine["grid"] = list(kernel.map_shape)
         theirs = {k: cfg.get(k) for k in mine}
         if theirs != mine:
-            raise ValueError(f"init_weights {self.init_weights} has architecture {theirs}, "
-                             f"but this estimator has {mine}")
+            raise ValueError(
+                f"init_weights {self.init_weights} has architecture {theirs}, "
+                f"but this estimator has {mine}"
+            )
 
     # ------------------------------------------------------------------------------
     # inference
-    def _invert_batch_scaled(self, batch: np.ndarray, scales: np.ndarray
-                             ) -> tuple[np.ndarray, list[dict]]:
+    def _invert_batch_scaled(
+        self, batch: np.ndarray, scales: np.ndarray
+    ) -> tuple[np.ndarray, list[dict]]:
         kernel = self._check_kernel()
         if tuple(self.net_.module_.grid) != tuple(kernel.map_shape):
             raise ValueError(
@@ -484,8 +509,10 @@ class DLEMLRInverter(BaseInverter):
             )
         penalty = float(self.refine_penalty)
         if self.refine and not (np.isfinite(penalty) and penalty >= 0):
-            raise ValueError(f"refine_penalty must be a finite number >= 0 (0: projected "
-                             f"gradient), got {self.refine_penalty!r}")
+            raise ValueError(
+                f"refine_penalty must be a finite number >= 0 (0: projected "
+                f"gradient), got {self.refine_penalty!r}"
+            )
         module = self.net_.module_
         module.eval()
         dev = self.net_.device
@@ -495,9 +522,12 @@ class DLEMLRInverter(BaseInverter):
         parts, sigmas = [], []
         with torch.no_grad():
             for start in range(0, len(batch), step):
-                inputs = compute_inputs(kernel, batch[start:start + step],
-                                        scales=scales[start:start + step],
-                                        n_iter=int(self.n_iter_phys))
+                inputs = compute_inputs(
+                    kernel,
+                    batch[start : start + step],
+                    scales=scales[start : start + step],
+                    n_iter=int(self.n_iter_phys),
+                )
                 sigmas.append(inputs.pop("sigma"))
                 tensors = {k: torch.from_numpy(v).to(dev) for k, v in inputs.items()}
                 parts.append(module(**tensors).cpu())
@@ -511,8 +541,9 @@ class DLEMLRInverter(BaseInverter):
             before = _residual_norms(maps, k1, k2, Sp)
             if penalty > 0:
                 rho = penalty * torch.from_numpy(np.concatenate(sigmas)) ** 2
-                maps = admm_refinement(spectral_operator(kernel), Sp, maps, rho,
-                                       int(self.refine_steps)).double()
+                maps = admm_refinement(
+                    spectral_operator(kernel), Sp, maps, rho, int(self.refine_steps)
+                ).double()
             else:
                 maps = fista_nnls(k1, k2, Sp, int(self.refine_steps), F0=maps, momentum=False)
             after = _residual_norms(maps, k1, k2, Sp)
@@ -551,8 +582,9 @@ class DLEMLRInverter(BaseInverter):
         if not hasattr(self, "net_"):
             raise ValueError("nothing to save: fit the estimator first")
         path = Path(path)
-        state = {k: v.detach().cpu().contiguous() for k, v in
-                 self.net_.module_.state_dict().items()}
+        state = {
+            k: v.detach().cpu().contiguous() for k, v in self.net_.module_.state_dict().items()
+        }
         save_file(state, str(path), metadata={"config": json.dumps(self._config())})
         return path
 
@@ -597,7 +629,10 @@ class DLEMLRInverter(BaseInverter):
 
     @classmethod
     def from_pretrained(
-        cls, kernel: Kernel2D, family: str | None = None, weights_dir: str | Path | None = None,
+        cls,
+        kernel: Kernel2D,
+        family: str | None = None,
+        weights_dir: str | Path | None = None,
         **params: Any,
     ) -> DLEMLRInverter:
         """A fitted estimator from the shipped weights of the kernel's experiment family.
@@ -649,8 +684,10 @@ class DLEMLRInverter(BaseInverter):
                 f"({digest[:12]}… != {str(record.get('sha256'))[:12]}…); the file is corrupt"
             )
         if family not in record.get("families", [family]):
-            raise ValueError(f"{wfile.name} was not trained on the {family} family "
-                             f"(trained on {record.get('families')})")
+            raise ValueError(
+                f"{wfile.name} was not trained on the {family} family "
+                f"(trained on {record.get('families')})"
+            )
         status = str(record.get("status", ""))
         if status.upper().startswith("UNDER-TRAINED"):
             warnings.warn(f"pretrained DLEMLR {family}: {status}", UserWarning, stacklevel=2)
@@ -687,8 +724,9 @@ def _load_state(net: DLEMLRNeuralNet, path: str | Path) -> None:
         raise ValueError(f"{path}: cannot read the weights (corrupt?): {exc}") from None
 
 
-def _residual_norms(maps: torch.Tensor, K1: torch.Tensor, K2: torch.Tensor,
-                    Sp: torch.Tensor) -> np.ndarray:
+def _residual_norms(
+    maps: torch.Tensor, K1: torch.Tensor, K2: torch.Tensor, Sp: torch.Tensor
+) -> np.ndarray:
     res = K1 @ maps @ K2.T - Sp
     return res.flatten(1).norm(dim=1).numpy()
 

@@ -114,8 +114,9 @@ def padded_problem(kernel: Kernel2D, rtol: float = 1e-8) -> tuple[np.ndarray, np
     return K1p, K2p
 
 
-def project_with_noise(kernel: Kernel2D, S: np.ndarray, rtol: float = 1e-8,
-                       scales: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def project_with_noise(
+    kernel: Kernel2D, S: np.ndarray, rtol: float = 1e-8, scales: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Compressed data ``U1ᵀ S U2`` zero-padded to ``(n, N1, N2)``, and the noise level.
 
     The noise standard deviation comes from the data outside the kernels' range
@@ -171,8 +172,9 @@ def project_with_noise(kernel: Kernel2D, S: np.ndarray, rtol: float = 1e-8,
     return out, sigma
 
 
-def project_data(kernel: Kernel2D, S: np.ndarray, rtol: float = 1e-8,
-                 scales: np.ndarray | None = None) -> np.ndarray:
+def project_data(
+    kernel: Kernel2D, S: np.ndarray, rtol: float = 1e-8, scales: np.ndarray | None = None
+) -> np.ndarray:
     """Compressed data ``U1ᵀ S U2`` zero-padded to ``(n, N1, N2)`` (see
     :func:`project_with_noise`)."""
     return project_with_noise(kernel, S, rtol, scales)[0]
@@ -188,8 +190,12 @@ def spectral_operator(kernel: Kernel2D, rtol: float = 1e-8) -> SpectralOperator:
 
 
 def fista_nnls(
-    K1p: torch.Tensor, K2p: torch.Tensor, Sp: torch.Tensor, n_iter: int,
-    F0: torch.Tensor | None = None, momentum: bool = True,
+    K1p: torch.Tensor,
+    K2p: torch.Tensor,
+    Sp: torch.Tensor,
+    n_iter: int,
+    F0: torch.Tensor | None = None,
+    momentum: bool = True,
 ) -> torch.Tensor:
     """Batched FISTA for ``min_{F≥0} ½‖K1p F K2pᵀ − Sp‖²`` (Gram form, step ``1/L``).
 
@@ -237,9 +243,14 @@ def fista_nnls(
     return F
 
 
-def nnt_maps(kernel: Kernel2D, Sp: np.ndarray, sigma: np.ndarray,
-             n_iter: int = DEFAULT_N_ITER, rtol: float = 1e-8,
-             channels: tuple[tuple[float, float, float], ...] = NNT_CHANNELS) -> np.ndarray:
+def nnt_maps(
+    kernel: Kernel2D,
+    Sp: np.ndarray,
+    sigma: np.ndarray,
+    n_iter: int = DEFAULT_N_ITER,
+    rtol: float = 1e-8,
+    channels: tuple[tuple[float, float, float], ...] = NNT_CHANNELS,
+) -> np.ndarray:
     """The ``nnt`` channels: non-negative Tikhonov maps of :data:`NNT_CHANNELS`.
 
     Parameters
@@ -269,12 +280,16 @@ def nnt_maps(kernel: Kernel2D, Sp: np.ndarray, sigma: np.ndarray,
         Sc = torch.from_numpy(np.ascontiguousarray(Sp, dtype=np.float32))
         # All weights in one batch (n·m maps): fewer, larger products.
         Sc = Sc[:, None].expand(n, m, N1, N2).reshape(n * m, N1, N2)
-        alpha = (torch.from_numpy(np.asarray(sigma, dtype=np.float32))[:, None] ** 2
-                 * torch.tensor([c for c, _, _ in channels], dtype=torch.float32)[None]
-                 ).reshape(-1)
-        schedule = torch.from_numpy(np.stack(
-            [np.geomspace(first, last, max(int(n_iter), 1)) for _, first, last in channels],
-            axis=1).astype(np.float32))  # (n_iter, m)
+        alpha = (
+            torch.from_numpy(np.asarray(sigma, dtype=np.float32))[:, None] ** 2
+            * torch.tensor([c for c, _, _ in channels], dtype=torch.float32)[None]
+        ).reshape(-1)
+        schedule = torch.from_numpy(
+            np.stack(
+                [np.geomspace(first, last, max(int(n_iter), 1)) for _, first, last in channels],
+                axis=1,
+            ).astype(np.float32)
+        )  # (n_iter, m)
         schedule = schedule[:, None, :].expand(-1, n, m).reshape(len(schedule), n * m)
         Z = nonneg_tikhonov_admm(op, Sc, alpha, schedule)
     return Z.reshape(n, m, N1, N2).numpy()
@@ -299,8 +314,12 @@ def kernel_scale(kernel: Kernel2D, rtol: float = 1e-8) -> float:
 
 
 def compute_inputs(
-    kernel: Kernel2D, S: np.ndarray, *, scales: np.ndarray | None = None,
-    n_iter: int = DEFAULT_N_ITER, rtol: float = 1e-8,
+    kernel: Kernel2D,
+    S: np.ndarray,
+    *,
+    scales: np.ndarray | None = None,
+    n_iter: int = DEFAULT_N_ITER,
+    rtol: float = 1e-8,
 ) -> dict[str, np.ndarray]:
     """The network's input for a batch of decays of one acquisition (inference).
 
@@ -344,9 +363,13 @@ def compute_inputs(
         bp = torch.from_numpy(K1p.T) @ sp @ torch.from_numpy(K2p)
         bp /= bp.abs().reshape(len(S), -1).amax(dim=1).clamp_min(1e-30)[:, None, None]
     g1, g2 = kernel_channels(kernel, rtol)
-    scalars = np.stack([np.log10(sigma) - SCALAR_OFFSETS[0],
-                        np.full(len(S), np.log10(kernel_scale(kernel, rtol)) - SCALAR_OFFSETS[1])],
-                       axis=1)
+    scalars = np.stack(
+        [
+            np.log10(sigma) - SCALAR_OFFSETS[0],
+            np.full(len(S), np.log10(kernel_scale(kernel, rtol)) - SCALAR_OFFSETS[1]),
+        ],
+        axis=1,
+    )
     return {
         "nnt": nnt,
         "bp": bp.numpy().astype(np.float32),

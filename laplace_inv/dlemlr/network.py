@@ -89,8 +89,15 @@ class Tokenizer(nn.Module):
     torch.Size([2, 64, 128])
     """
 
-    def __init__(self, in_channels: int, grid: tuple[int, int], patch: int, dim: int,
-                 kernel_channels: int = 0, n_scalars: int = 0) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        grid: tuple[int, int],
+        patch: int,
+        dim: int,
+        kernel_channels: int = 0,
+        n_scalars: int = 0,
+    ) -> None:
         super().__init__()
         N1, N2 = grid
         if N1 % patch or N2 % patch:
@@ -100,14 +107,19 @@ class Tokenizer(nn.Module):
         self.embed = nn.Conv2d(in_channels, dim, patch, stride=patch)
         self.embed_kernel = (
             nn.Conv2d(kernel_channels, dim, patch, stride=patch, bias=False)
-            if kernel_channels else None
+            if kernel_channels
+            else None
         )
         self.embed_scalars = nn.Linear(n_scalars, dim, bias=False) if n_scalars else None
         self.norm_out = nn.LayerNorm(dim)
         self.register_buffer("pos", sincos_2d(*self.hw, dim), persistent=False)
 
-    def forward(self, x: torch.Tensor, kernel_x: torch.Tensor | None = None,
-                scalars: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        kernel_x: torch.Tensor | None = None,
+        scalars: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         z = self.embed(x)
         if self.embed_kernel is not None:
             if kernel_x is None:
@@ -130,7 +142,9 @@ class EncoderBlock(nn.Module):
         self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = nn.Sequential(
-            nn.Linear(dim, mlp_dim), nn.GELU(approximate="tanh"), nn.Dropout(dropout),
+            nn.Linear(dim, mlp_dim),
+            nn.GELU(approximate="tanh"),
+            nn.Dropout(dropout),
             nn.Linear(mlp_dim, dim),
         )
 
@@ -187,8 +201,7 @@ class Projector(nn.Module):
     True
     """
 
-    def __init__(self, dim: int, grid: tuple[int, int], patch: int,
-                 n_candidates: int = 0) -> None:
+    def __init__(self, dim: int, grid: tuple[int, int], patch: int, n_candidates: int = 0) -> None:
         super().__init__()
         self.grid = tuple(grid)
         self.patch = patch
@@ -199,15 +212,13 @@ class Projector(nn.Module):
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
 
-    def forward(self, tokens: torch.Tensor, candidates: torch.Tensor | None = None
-                ) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, candidates: torch.Tensor | None = None) -> torch.Tensor:
         n = tokens.shape[0]
         h, w = self.hw
         p = self.patch
         k = 1 + self.n_candidates
         out = self.linear(self.norm(tokens))  # (n, h*w, p*p*k)
-        out = (out.reshape(n, h, w, k, p, p).permute(0, 3, 1, 4, 2, 5)
-               .reshape(n, k, *self.grid))
+        out = out.reshape(n, h, w, k, p, p).permute(0, 3, 1, 4, 2, 5).reshape(n, k, *self.grid)
         delta = out[:, 0]
         if self.n_candidates == 0:
             return torch.abs(delta)
@@ -255,13 +266,26 @@ class DLEMLRNet(nn.Module):
     ) -> None:
         super().__init__()
         self.grid = tuple(int(g) for g in grid)
-        self.tokenizer = Tokenizer(N_DATA_CHANNELS, self.grid, patch, dim,
-                                   kernel_channels=N_KERNEL_CHANNELS, n_scalars=N_SCALARS)
+        self.tokenizer = Tokenizer(
+            N_DATA_CHANNELS,
+            self.grid,
+            patch,
+            dim,
+            kernel_channels=N_KERNEL_CHANNELS,
+            n_scalars=N_SCALARS,
+        )
         self.encoder = TransformerEncoder(dim, depth, heads, mlp_ratio * dim, dropout)
         self.projector = Projector(dim, self.grid, patch, n_candidates=N_DATA_CHANNELS - 1)
 
-    def forward(self, nnt: torch.Tensor, bp: torch.Tensor, scalars: torch.Tensor,
-                gram1: torch.Tensor, gram2: torch.Tensor, **_: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        nnt: torch.Tensor,
+        bp: torch.Tensor,
+        scalars: torch.Tensor,
+        gram1: torch.Tensor,
+        gram2: torch.Tensor,
+        **_: torch.Tensor,
+    ) -> torch.Tensor:
         nnt = nnt * MAP_SCALE
         # The maps enter the tokens on a log-compressed scale (their dynamic range is large);
         # the projector mixes them exactly.
@@ -275,4 +299,3 @@ class DLEMLRNet(nn.Module):
 def n_parameters(module: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
-

@@ -78,13 +78,16 @@ from laplace_inv.simulate import PeakPrior, cement_kernel, make_training_set
 #: The training map prior (wider and sharper than the paper's σ = 0.02-decade peaks on one
 #: decade; peaks may be tilted).
 TRAIN_PRIOR = PeakPrior(
-    n_peaks=(1, 5), sigma=(0.025, 0.25), rho=(-0.5, 0.5), weight=(0.2, 1.0),
-    min_separation=0.12, margin=0.35,
+    n_peaks=(1, 5),
+    sigma=(0.025, 0.25),
+    rho=(-0.5, 0.5),
+    weight=(0.2, 1.0),
+    min_separation=0.12,
+    margin=0.35,
 )
 
 
-def random_axis(kind: str, rng: np.random.Generator, direct: bool, n_grid: int = 64
-                ) -> KernelAxis:
+def random_axis(kind: str, rng: np.random.Generator, direct: bool, n_grid: int = 64) -> KernelAxis:
     """A random acquisition axis of ``kind``.
 
     Direct (CPMG) axes: ``n2`` log-uniform in [200, 4096] echoes, echo spacing log-uniform in
@@ -146,28 +149,49 @@ def simulate_features(
     """
     sizes = [min(chunk, n_samples - start) for start in range(0, n_samples, chunk)]
     jobs = (
-        delayed(_simulate_chunk)(family, m, (seed, i), prior, snr, oversample, n_iter,
-                                 physics_target, n_grid, labels)
+        delayed(_simulate_chunk)(
+            family, m, (seed, i), prior, snr, oversample, n_iter, physics_target, n_grid, labels
+        )
         for i, m in enumerate(sizes)
     )
     return FeatureSet.concat(Parallel(n_jobs=n_jobs)(jobs))
 
 
-def _simulate_chunk(family: str, m: int, seed: tuple[int, int], prior: PeakPrior,
-                    snr: tuple[float, float], oversample: int, n_iter: int,
-                    physics_target: str, n_grid: int, labels: bool) -> FeatureSet:
+def _simulate_chunk(
+    family: str,
+    m: int,
+    seed: tuple[int, int],
+    prior: PeakPrior,
+    snr: tuple[float, float],
+    oversample: int,
+    n_iter: int,
+    physics_target: str,
+    n_grid: int,
+    labels: bool,
+) -> FeatureSet:
     rng = np.random.default_rng(seed)
     kernel = random_layout(family, rng, n_grid)
     X, Y, _, *regions = make_training_set(
-        kernel, m, prior=prior, snr=snr, oversample=oversample, random_state=rng,
+        kernel,
+        m,
+        prior=prior,
+        snr=snr,
+        oversample=oversample,
+        random_state=rng,
         return_labels=labels,
     )
     S = X.reshape(m, *kernel.data_shape)
     scale = np.maximum(np.abs(S).reshape(m, -1).max(axis=1), 1e-300)
     S = S / scale[:, None, None]
-    return make_feature_set(kernel, S, Y / scale[:, None], physics_target=physics_target,
-                            labels=regions[0] if regions else None, n_iter=n_iter,
-                            dtype=np.float16)
+    return make_feature_set(
+        kernel,
+        S,
+        Y / scale[:, None],
+        physics_target=physics_target,
+        labels=regions[0] if regions else None,
+        n_iter=n_iter,
+        dtype=np.float16,
+    )
 
 
 def _init_record(path: str | None) -> dict | None:
@@ -201,9 +225,11 @@ def _map_errors(est: DLEMLRInverter, data: FeatureSet) -> dict[str, float]:
             err_net.append(np.linalg.norm(pred - truth, axis=1) / nt)
             err_base.append(np.linalg.norm(base - truth, axis=1) / nt)
             if "labels" in feats:
-                err_mass.append(region_mass_error(
-                    torch.from_numpy(pred), torch.from_numpy(truth), feats["labels"]
-                ).numpy())
+                err_mass.append(
+                    region_mass_error(
+                        torch.from_numpy(pred), torch.from_numpy(truth), feats["labels"]
+                    ).numpy()
+                )
     out = {
         "relative_map_error_net": float(np.mean(np.concatenate(err_net))),
         "relative_map_error_base_channel": float(np.mean(np.concatenate(err_base))),
@@ -230,8 +256,12 @@ def train_main(argv: list[str] | None = None) -> int:
         prog="laplace-inv train",
         description="Train a DLEMLR model for one experiment family on simulated data.",
     )
-    p.add_argument("--family", default=UNIVERSAL, choices=[UNIVERSAL, *sorted(FAMILIES)],
-                   help="experiment family, or 'all' for one universal model (default)")
+    p.add_argument(
+        "--family",
+        default=UNIVERSAL,
+        choices=[UNIVERSAL, *sorted(FAMILIES)],
+        help="experiment family, or 'all' for one universal model (default)",
+    )
     p.add_argument("--n-train", type=int, default=8000, help="training pairs")
     p.add_argument("--n-test", type=int, default=512, help="held-out pairs (other seed)")
     p.add_argument("--chunk", type=int, default=64, help="pairs per random layout")
@@ -239,8 +269,12 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--time-limit", type=float, default=None, help="seconds of training")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--warmup-steps", type=int, default=0,
-                   help="linear LR warm-up steps then per-step cosine (0: per-epoch cosine)")
+    p.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=0,
+        help="linear LR warm-up steps then per-step cosine (0: per-epoch cosine)",
+    )
     p.add_argument("--dim", type=int, default=64)
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--heads", type=int, default=2)
@@ -249,21 +283,40 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-iter-phys", type=int, default=DEFAULT_N_ITER)
     p.add_argument("--w-data", type=float, default=0.4)
     p.add_argument("--w-phys", type=float, default=1.0)
-    p.add_argument("--w-mass", type=float, default=0.0,
-                   help="weight of the peak-region mass term (loss.region_mass_error)")
+    p.add_argument(
+        "--w-mass",
+        type=float,
+        default=0.0,
+        help="weight of the peak-region mass term (loss.region_mass_error)",
+    )
     p.add_argument("--physics-target", default="clean", choices=("clean", "noisy"))
     p.add_argument("--snr-min", type=float, default=30.0)
     p.add_argument("--snr-max", type=float, default=3000.0)
-    p.add_argument("--cluster", type=float, default=0.0,
-                   help="probability that a peak is placed next to an earlier one "
-                        "(PeakPrior.cluster: close pairs for resolution)")
-    p.add_argument("--cluster-radius", type=float, default=0.6,
-                   help="largest distance of a clustered peak, decades")
-    p.add_argument("--pair-sigma-ratio", type=float, default=0.0,
-                   help="cap each peak's sigma at (distance to its nearest neighbour) / this "
-                        "(PeakPrior.pair_sigma_ratio; 0: off)")
-    p.add_argument("--init", default=None,
-                   help="weights file to fine-tune from (its JSON record is kept in the new one)")
+    p.add_argument(
+        "--cluster",
+        type=float,
+        default=0.0,
+        help="probability that a peak is placed next to an earlier one "
+        "(PeakPrior.cluster: close pairs for resolution)",
+    )
+    p.add_argument(
+        "--cluster-radius",
+        type=float,
+        default=0.6,
+        help="largest distance of a clustered peak, decades",
+    )
+    p.add_argument(
+        "--pair-sigma-ratio",
+        type=float,
+        default=0.0,
+        help="cap each peak's sigma at (distance to its nearest neighbour) / this "
+        "(PeakPrior.pair_sigma_ratio; 0: off)",
+    )
+    p.add_argument(
+        "--init",
+        default=None,
+        help="weights file to fine-tune from (its JSON record is kept in the new one)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--sim-jobs", type=int, default=2, help="processes for the simulation")
@@ -274,38 +327,70 @@ def train_main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     init_record = _init_record(args.init)
-    prior = dataclasses.replace(TRAIN_PRIOR, cluster=args.cluster,
-                                cluster_radius=args.cluster_radius,
-                                pair_sigma_ratio=args.pair_sigma_ratio)
+    prior = dataclasses.replace(
+        TRAIN_PRIOR,
+        cluster=args.cluster,
+        cluster_radius=args.cluster_radius,
+        pair_sigma_ratio=args.pair_sigma_ratio,
+    )
     t0 = time.perf_counter()
     snr = (args.snr_min, args.snr_max)
     data = simulate_features(
-        args.family, args.n_train, args.seed, chunk=args.chunk, snr=snr, prior=prior,
-        physics_target=args.physics_target, n_iter=args.n_iter_phys,
-        labels=args.w_mass > 0, n_jobs=args.sim_jobs,
+        args.family,
+        args.n_train,
+        args.seed,
+        chunk=args.chunk,
+        snr=snr,
+        prior=prior,
+        physics_target=args.physics_target,
+        n_iter=args.n_iter_phys,
+        labels=args.w_mass > 0,
+        n_jobs=args.sim_jobs,
     )
     t_sim = time.perf_counter() - t0
     if args.verbose:
         print(f"simulated {args.n_train} pairs in {t_sim:.0f} s", flush=True)
-    reference = cement_kernel() if args.family in ("T1_IR-T2", UNIVERSAL) else random_layout(
-        args.family, np.random.default_rng(args.seed)
+    reference = (
+        cement_kernel()
+        if args.family in ("T1_IR-T2", UNIVERSAL)
+        else random_layout(args.family, np.random.default_rng(args.seed))
     )
     est = DLEMLRInverter(
-        kernel=reference, w_data=args.w_data, w_phys=args.w_phys, w_mass=args.w_mass,
-        physics_target=args.physics_target, dim=args.dim, depth=args.depth,
-        heads=args.heads, patch=args.patch, mlp_ratio=args.mlp_ratio,
-        n_iter_phys=args.n_iter_phys, max_epochs=args.epochs, lr=args.lr,
-        batch_size=args.batch_size, warmup_steps=args.warmup_steps,
-        time_limit=args.time_limit, device=args.device, init_weights=args.init,
-        random_state=args.seed, verbose=args.verbose,
+        kernel=reference,
+        w_data=args.w_data,
+        w_phys=args.w_phys,
+        w_mass=args.w_mass,
+        physics_target=args.physics_target,
+        dim=args.dim,
+        depth=args.depth,
+        heads=args.heads,
+        patch=args.patch,
+        mlp_ratio=args.mlp_ratio,
+        n_iter_phys=args.n_iter_phys,
+        max_epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        warmup_steps=args.warmup_steps,
+        time_limit=args.time_limit,
+        device=args.device,
+        init_weights=args.init,
+        random_state=args.seed,
+        verbose=args.verbose,
     )
     t1 = time.perf_counter()
     est.fit(data)
     t_train = time.perf_counter() - t1
     del data
     test_data = simulate_features(
-        args.family, args.n_test, args.seed + 10_000, chunk=args.chunk, snr=snr, prior=prior,
-        physics_target=args.physics_target, n_iter=args.n_iter_phys, labels=True,
+        args.family,
+        args.n_test,
+        args.seed + 10_000,
+        chunk=args.chunk,
+        snr=snr,
+        prior=prior,
+        physics_target=args.physics_target,
+        n_iter=args.n_iter_phys,
+        labels=True,
         n_jobs=args.sim_jobs,
     )
     metrics = _map_errors(est, test_data)
@@ -336,11 +421,18 @@ def train_main(argv: list[str] | None = None) -> int:
             "time_limit_s": args.time_limit,
             "optimizer": "AdamW + cosine annealing, grad-norm clip 1",
             "loss": "dual loss, relative squared errors per sample "
-                    "(laplace_inv.dlemlr.loss.dual_loss, relative=True)"
-                    + (f" + {args.w_mass:g} x peak-region mass error "
-                       "(laplace_inv.dlemlr.loss.region_mass_error)" if args.w_mass else ""),
-            "inputs": {"nnt_scales": list(NNT_SCALES), "admm_rho": ADMM_RHO,
-                       "base_channel": BASE_CHANNEL},
+            "(laplace_inv.dlemlr.loss.dual_loss, relative=True)"
+            + (
+                f" + {args.w_mass:g} x peak-region mass error "
+                "(laplace_inv.dlemlr.loss.region_mass_error)"
+                if args.w_mass
+                else ""
+            ),
+            "inputs": {
+                "nnt_scales": list(NNT_SCALES),
+                "admm_rho": ADMM_RHO,
+                "base_channel": BASE_CHANNEL,
+            },
             "warmup_steps": args.warmup_steps,
             "lr": args.lr,
             "batch_size": args.batch_size,
@@ -354,8 +446,7 @@ def train_main(argv: list[str] | None = None) -> int:
         "command": "laplace-inv train " + " ".join(sys.argv[1:] if argv is None else argv),
         "sha256": sha256_file(wfile),
     }
-    (out / f"{args.family}.json").write_text(json.dumps(record, indent=1, default=float)
-                                              + "\n")
+    (out / f"{args.family}.json").write_text(json.dumps(record, indent=1, default=float) + "\n")
     if args.verbose:
         print(json.dumps(record["validation"], indent=1), flush=True)
         print(f"wrote {wfile} ({wfile.stat().st_size / 1e6:.1f} MB)", flush=True)
