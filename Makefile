@@ -3,7 +3,18 @@
 PYTHON ?= python
 TUTORIALS := ill_posedness regularisation method_comparison resolution_snr cheese_pipeline
 
-.PHONY: docs docs-figures docs-figures-quick docs-serve
+.PHONY: test lint typecheck docs docs-figures docs-figures-quick docs-serve
+
+test:
+	$(PYTHON) -m pytest
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+
+typecheck:
+	$(PYTHON) -m mypy
+
 
 docs-figures:
 	@for t in $(TUTORIALS); do \

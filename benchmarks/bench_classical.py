@@ -116,7 +116,8 @@ def cement_section(repeats: int) -> None:
             name,
             f"main {main.position[0] * 1e3:.1f}/{main.position[1] * 1e3:.2f} ms "
             f"({main.fraction:.1%}) d=({dm[0]:+.3f},{dm[1]:+.3f}) | minor "
-            f"{minor.position[0] * 1e3:.1f}/{minor.position[1] * 1e3:.3f} ms ({minor.fraction:.1%}) "
+            f"{minor.position[0] * 1e3:.1f}/{minor.position[1] * 1e3:.3f} ms "
+            f"({minor.fraction:.1%}) "
             f"d=({dn[0]:+.3f},{dn[1]:+.3f}) | res {res.relative_residual:.3e} | "
             f"median {t:.2f} s ({repeats} runs) | pos/share/res/time ok: "
             f"{'/'.join('y' if o else 'n' for o in ok)}{' | WARN ' + warn[0] if warn else ''}",
