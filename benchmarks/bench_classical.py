@@ -2,7 +2,7 @@
 
 One command prints one table::
 
-    LAPLACE_INV_DATA=../shared/data python benchmarks/bench_classical.py
+    LAPLACE_INV_DATA=../shared/data python -m benchmarks.bench_classical
 
 Sections: the real cement IR-CPMG data against the MUpen2D reference (3 timed runs each,
 median time), Maastricht T2-T2 against the Upen2DTool reference (on that tool's grid: T2a in

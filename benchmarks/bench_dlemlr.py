@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_dlemlr.py [--weights-dir DIR] [--n-random 200] [--seeds 2]
+    python -m benchmarks.bench_dlemlr [--weights-dir DIR] [--n-random 200] [--seeds 2]
                                       [--baseline] [--refine] [--markdown out.md]
                                       [--figures DIR] [--classical tikhonov,upen,l1]
                                       [--sections resolution,random,cement,real,speed]
@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from laplace_inv.dlemlr.estimator import DLEMLRInverter
 from laplace_inv.kernels import Kernel2D, KernelAxis

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_throughput.py [--quick] [--n 10000] [--methods tikhonov,upen,l1,dlemlr]
+    python -m benchmarks.bench_throughput [--quick] [--n 10000] [--methods tikhonov,upen,l1,dlemlr]
                                           [--budget 60] [--out benchmarks/results/throughput.md]
 
 The batch is ``--n`` cement-like acquisitions (the cement IR-CPMG layout, 48 × 1000 points,
@@ -46,8 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+#: The repository root: children run ``python -m benchmarks.bench_throughput`` from there.
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 MODES = ("1 core", "2 cores", "2 threads", "LocalCluster 2w")
 METHODS = ("tikhonov", "upen", "l1", "dlemlr")
@@ -250,7 +250,13 @@ def rows_for(methods: list[str]) -> list[tuple[str, str]]:
 
 
 def run_child(method: str, mode: str, path: Path, n: int, budget: float) -> dict:
-    cmd = [sys.executable, __file__, "--_child", json.dumps([method, mode, str(path), n, budget])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench_throughput",
+        "--_child",
+        json.dumps([method, mode, str(path), n, budget]),
+    ]
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",

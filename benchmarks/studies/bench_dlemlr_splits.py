@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_dlemlr_splits.py [--n-random 300] [--seeds 5]
-                                             [--weights-dir DIR ...] [--markdown out.md]
+    python -m benchmarks.studies.bench_dlemlr_splits [--n-random 300] [--seeds 5]
+                                                     [--weights-dir DIR ...] [--markdown out.md]
 
 On random maps of ``bench_dlemlr.py``'s test prior drawn from the *validation* seeds of
 ``bench_dlemlr_refine.py`` (cement layout), every row gets
@@ -29,23 +29,19 @@ are compared here on validation maps before ``bench_dlemlr.py`` scores them on t
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.bench_dlemlr import (
+from benchmarks.studies.common import (
+    VALIDATION_SEED0,
     emit_table,
     format_scores,
     map_scores,
     random_cases,
     smallest_resolved,
 )
-from benchmarks.bench_dlemlr_refine import VALIDATION_SEED0
 from laplace_inv.dlemlr.estimator import DLEMLRInverter
 from laplace_inv.dlemlr.features import NNT_SCALES, compute_inputs
 from laplace_inv.kernels import Kernel2D

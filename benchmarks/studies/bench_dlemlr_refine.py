@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_dlemlr_refine.py [--n-random 200] [--penalties 3e7,1e8,3e8,1e9]
-                                             [--steps 25,50,100] [--markdown out.md]
+    python -m benchmarks.studies.bench_dlemlr_refine [--n-random 200] [--penalties 3e7,1e8,3e8,1e9]
+                                                     [--steps 25,50,100] [--markdown out.md]
 
 For the shipped model, each refinement setting is scored on
 
@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.bench_dlemlr import (
+from benchmarks.studies.common import (
     REAL_DATASETS,
+    VALIDATION_SEED0,
     _with_kernel,
     emit_table,
     format_scores,
@@ -40,9 +37,6 @@ from benchmarks.bench_dlemlr import (
 from laplace_inv import datasets
 from laplace_inv.dlemlr.estimator import DLEMLRInverter
 from laplace_inv.simulate import cement_kernel
-
-#: Seeds of the validation maps (the benchmark's test maps use 7 000 000).
-VALIDATION_SEED0 = 8_000_000
 
 
 def settings(penalties: list[float], steps: list[int]) -> list[tuple[str, dict]]:

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_dlemlr_artefacts.py [--n-random 200] [--far 1.0] [--edge 4]
-                                                [--markdown out.md]
+    python -m benchmarks.studies.bench_dlemlr_artefacts [--n-random 200] [--far 1.0] [--edge 4]
+                                                        [--markdown out.md]
 
 On the random maps of ``bench_dlemlr.py`` (cement layout, same seeds), for DLEMLR,
 Tikhonov-GCV and UPEN, and for the true map on the output grid as the floor:
@@ -20,15 +20,11 @@ Tikhonov-GCV and UPEN, and for the true map on the output grid as the floor:
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.bench_dlemlr import MATCH_RADIUS, emit_table, random_cases
+from benchmarks.studies.common import MATCH_RADIUS, emit_table, random_cases
 from laplace_inv.classical import TikhonovInverter
 from laplace_inv.dlemlr.estimator import DLEMLRInverter
 from laplace_inv.methods import make_inverter

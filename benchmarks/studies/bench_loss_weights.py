@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_loss_weights.py [--n-train 4000] [--epochs 8] [--n-test 256]
-                                            [--family T1_IR-T2] [--markdown out.md]
+    python -m benchmarks.studies.bench_loss_weights [--n-train 4000] [--epochs 8] [--n-test 256]
+                                                    [--family T1_IR-T2] [--markdown out.md]
 
 For each ``(w_data, w_phys)`` setting a small DLEMLR network of the shipped size is trained
 from the same seed on the same simulated pairs (``laplace_inv.dlemlr.train.simulate_features``,
@@ -23,14 +23,11 @@ under equal, short training; it is not the accuracy of the shipped model.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from laplace_inv.dlemlr.dataset import FeatureSet
 from laplace_inv.dlemlr.estimator import DLEMLRInverter

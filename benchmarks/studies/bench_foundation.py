@@ -1,11 +1,12 @@
 """Foundation figures (issue #2): operator accuracy, compression, global Tikhonov on cement.
 
-Run: ``python benchmarks/bench_foundation.py`` (set ``LAPLACE_INV_DATA`` offline).
+Run: ``python -m benchmarks.studies.bench_foundation`` (set ``LAPLACE_INV_DATA`` offline).
 Prints one Markdown table per topic; every figure quoted in the README comes from here.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import platform
 import statistics
@@ -99,7 +100,8 @@ def cement_simulated() -> list[str]:
     return lines
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     print(
         f"laplace_inv {laplace_inv.__version__}, numpy {np.__version__}, "
         f"{platform.machine()} {platform.python_version()}\n"

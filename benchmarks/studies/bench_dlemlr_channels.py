@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_dlemlr_channels.py [--rho-scales 0.1 1] [--n-iter 50 200]
-                                               [--markdown out.md]
+    python -m benchmarks.studies.bench_dlemlr_channels [--rho-scales 0.1 1] [--n-iter 50 200]
+                                                       [--markdown out.md]
 
 The network's ``nnt`` input channels are non-negative Tikhonov maps from a fixed number of
 ADMM iterations (:func:`laplace_inv.dlemlr.features.nnt_maps`). For each real dataset
@@ -18,13 +18,10 @@ above 1 mean the iterations stopped early, which the network has to make up for.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from laplace_inv import datasets
 from laplace_inv.dlemlr.features import NNT_CHANNELS, nnt_maps, project_with_noise

@@ -11,7 +11,7 @@ gap to the best solver, the status and the iteration count. It then times the de
 
 Usage::
 
-    python benchmarks/bench_l1_solvers.py [--repeats 3] [--fista] [--kron]
+    python -m benchmarks.studies.bench_l1_solvers [--repeats 3] [--fista] [--kron]
 
 ``--fista`` adds the FISTA cross-check (slow: ~10⁵ iterations), ``--kron`` the dense
 Kronecker formulation (very slow with interior-point solvers; shown for the record).
