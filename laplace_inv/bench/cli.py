@@ -49,7 +49,10 @@ def build_parser(prog: str = "laplace-inv bench") -> argparse.ArgumentParser:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="the quick suite (a subset of cases, one timed run each; < 2 min)",
+        help=(
+            "the quick suite (a subset of cases, one timed run each; about 100 s of CPU "
+            "time, several minutes on a busy machine)"
+        ),
     )
     p.add_argument("--out", default="bench-results", help="output folder (default: %(default)s)")
     p.add_argument(
