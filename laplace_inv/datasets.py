@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from laplace_inv.io import Acquisition, _read_axis, read_numeric_text
+from laplace_inv.io import Acquisition, read_numeric_text
+from laplace_inv.io._text import read_axis as _read_axis
 from laplace_inv.kernels import DEFAULT_GRID_SIZE, Kernel2D, KernelAxis
 
 logger = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import os
 import shutil
 import urllib.error
 import urllib.request
@@ -24,7 +25,9 @@ from laplace_inv.datasets import (
 )
 from laplace_inv.kernels import Kernel2D
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(
+    os.environ.get("LAPLACE_INV_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 needs_shared = pytest.mark.skipif(
     not (SHARED_DATA / "cement_t1t2_ircpmg" / "S_IRCPMG.dat").is_file(),
     reason=f"shared real datasets not found at {SHARED_DATA} (set up by the project's CI)",
