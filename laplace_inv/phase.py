@@ -45,8 +45,8 @@ def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
 
     The imaginary channel of the late half of the last axis (the late echoes) holds noise
     only once the data are phased; early echoes can still carry signal there (echo-to-echo
-    oscillations, residual phase). When that channel is identically zero (data phased
-    before export), the late real tail is used instead, through its point-to-point
+    oscillations, residual phase). When that channel is zero (below 1e-9 of the largest
+    real value: data phased before export), the late real tail is used instead, through its point-to-point
     differences, which cancel a slowly varying signal: ``σ = std(diff)/√2``. Both use the
     median absolute deviation, so a few spikes do not inflate the estimate.
 
@@ -80,7 +80,8 @@ def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
     n = re_part.shape[-1]
     late = slice(n // 2, None) if n >= 16 else slice(None)
     sigma = _robust_std(im_part[..., late])
-    if sigma > 0:
+    scale = float(np.max(np.abs(re_part))) if re_part.size else 0.0
+    if sigma > 1e-9 * scale:  # below that, rounding of a rotation of real data
         return sigma, "late imaginary"
     tail = re_part[..., (3 * n) // 4 :] if n >= 16 else re_part
     if tail.shape[-1] >= 3:
