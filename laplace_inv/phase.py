@@ -46,8 +46,8 @@ def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
     The imaginary channel of the late half of the last axis (the late echoes) holds noise
     only once the data are phased; early echoes can still carry signal there (echo-to-echo
     oscillations, residual phase). When that channel is zero (below 1e-9 of the largest
-    real value: data phased before export), the late real tail is used instead, through its point-to-point
-    differences, which cancel a slowly varying signal: ``σ = std(diff)/√2``. Both use the
+    real value: data phased before export), the late real tail is used instead, through its second
+    differences, which cancel a slowly varying signal: ``σ = std(Δ²x)/√6``. Both use the
     median absolute deviation, so a few spikes do not inflate the estimate.
 
     Parameters
@@ -62,7 +62,7 @@ def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
     noise_std : float or None
         ``None`` when neither region varies at all (noise-free or constant data).
     source : str
-        ``"late imaginary"``, ``"late real differences"`` or ``"none"``.
+        ``"late imaginary"``, ``"late real second differences"`` or ``"none"``.
 
     Examples
     --------
@@ -73,7 +73,7 @@ def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
     (True, 'late imaginary')
     >>> sigma, where = noise_from_phased(decay + rng.normal(0, 2, 2000), np.zeros(2000))
     >>> bool(abs(sigma - 2) < 0.2), where
-    (True, 'late real differences')
+    (True, 'late real second differences')
     """
     re_part = np.atleast_2d(np.asarray(real, dtype=np.float64))
     im_part = np.atleast_2d(np.asarray(imag, dtype=np.float64))
@@ -84,10 +84,10 @@ def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
     if sigma > 1e-9 * scale:  # below that, rounding of a rotation of real data
         return sigma, "late imaginary"
     tail = re_part[..., (3 * n) // 4 :] if n >= 16 else re_part
-    if tail.shape[-1] >= 3:
-        sigma = _robust_std(np.diff(tail, axis=-1)) / np.sqrt(2.0)
+    if tail.shape[-1] >= 4:
+        sigma = _robust_std(np.diff(tail, n=2, axis=-1)) / np.sqrt(6.0)
         if sigma > 0:
-            return sigma, "late real differences"
+            return sigma, "late real second differences"
     return None, "none"
 
 

@@ -177,7 +177,7 @@ def test_already_phased_export_has_a_positive_noise(tmp_path):
         tmp_path / "p", par, clean + rng.normal(0, 2, clean.shape) + 0j, "T1IRT2.dat"
     )
     acq = read_spinsolve(folder)
-    assert acq.metadata["noise_source"] == "late real differences"
+    assert acq.metadata["noise_source"] == "late real second differences"
     assert acq.noise_std == pytest.approx(2.0, rel=0.2)
     exact = _write_export(tmp_path / "q", par, clean + 0j, "T1IRT2.dat")
     noise = read_spinsolve(exact).noise_std
