@@ -217,7 +217,7 @@ def test_real_dt2_export():
 
     amp = acq.data[:, 10:300].mean(axis=1)
     rows = slice(1, 7)
-    (a0, d), _ = curve_fit(
+    (_a0, d), _ = curve_fit(
         lambda b, a, d: a * np.exp(-b * d), acq.tau1[rows], amp[rows], p0=(amp[1], 2e-9)
     )
     assert 2.0e-9 <= d <= 2.3e-9
