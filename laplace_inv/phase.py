@@ -18,6 +18,9 @@ __all__ = ["PhaseResult", "noise_from_phased", "phase_correct", "phase_rows"]
 
 _MAD_TO_STD = 1.4826
 
+LONG_SERIES = 64
+"""Points from which a series counts as an echo train for `noise_from_phased`."""
+
 
 def _robust_std(x: np.ndarray) -> float:
     """Standard deviation from the median absolute deviation (robust to a few spikes)."""
@@ -43,12 +46,15 @@ def _as_complex(S: Any) -> np.ndarray:
 def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
     """Noise standard deviation from the parts of phased data that carry no signal.
 
-    The imaginary channel of the late half of the last axis (the late echoes) holds noise
-    only once the data are phased; early echoes can still carry signal there (echo-to-echo
-    oscillations, residual phase). When that channel is zero (below 1e-9 of the largest
-    real value: data phased before export), the late real tail is used instead, through its second
-    differences, which cancel a slowly varying signal: ``σ = std(Δ²x)/√6``. Both use the
-    median absolute deviation, so a few spikes do not inflate the estimate.
+    Long echo trains (at least `LONG_SERIES` points): the imaginary channel of the late half
+    holds noise only once the data are phased; early echoes can still carry signal there
+    (echo-to-echo oscillations). Short series (a recovery curve of a few tens of delays): the
+    imaginary channel often keeps a slow trend (a residual phase that changes with the
+    delay, a baseline), so its second differences are used, ``σ = std(Δ²y)/√6``, which
+    cancel any slowly varying part. When the imaginary channel is zero (below 1e-9 of the
+    largest real value: data phased before export), the late real tail's second differences
+    are used instead. All use the median absolute deviation, so a few spikes do not inflate
+    the estimate.
 
     Parameters
     ----------
@@ -62,7 +68,8 @@ def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
     noise_std : float or None
         ``None`` when neither region varies at all (noise-free or constant data).
     source : str
-        ``"late imaginary"``, ``"late real second differences"`` or ``"none"``.
+        ``"late imaginary"``, ``"imaginary second differences"``,
+        ``"late real second differences"`` or ``"none"``.
 
     Examples
     --------
@@ -78,11 +85,16 @@ def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
     re_part = np.atleast_2d(np.asarray(real, dtype=np.float64))
     im_part = np.atleast_2d(np.asarray(imag, dtype=np.float64))
     n = re_part.shape[-1]
-    late = slice(n // 2, None) if n >= 16 else slice(None)
-    sigma = _robust_std(im_part[..., late])
     scale = float(np.max(np.abs(re_part))) if re_part.size else 0.0
+    if n >= LONG_SERIES:
+        sigma, source = _robust_std(im_part[..., n // 2 :]), "late imaginary"
+    elif n >= 4:
+        sigma = _robust_std(np.diff(im_part, n=2, axis=-1)) / np.sqrt(6.0)
+        source = "imaginary second differences"
+    else:
+        sigma, source = _robust_std(im_part), "imaginary"
     if sigma > 1e-9 * scale:  # below that, rounding of a rotation of real data
-        return sigma, "late imaginary"
+        return sigma, source
     tail = re_part[..., (3 * n) // 4 :] if n >= 16 else re_part
     if tail.shape[-1] >= 4:
         sigma = _robust_std(np.diff(tail, n=2, axis=-1)) / np.sqrt(6.0)

@@ -287,7 +287,8 @@ def test_real_one_dimensional_exports(name, kind, shape, first, last):
 
 
 @needs_examples
-def test_real_geospec_noise_matches_the_instrument_on_cpmg():
-    acq = read_any(EXAMPLES / "geospec_txt" / "CPMG_bunter.txt")
+@pytest.mark.parametrize("name", ["CPMG_bunter.txt", "IR_bunter.txt"])
+def test_real_geospec_noise_matches_the_instrument(name):
+    acq = read_any(EXAMPLES / "geospec_txt" / name)
     vendor = float(acq.metadata["vendor_results"]["Noise"])
     assert abs(acq.noise_std / vendor - 1) < 0.2
