@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import http.server
 import io
+import os
 import shutil
+import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,9 +26,12 @@ from laplace_inv.datasets import (
     load_maastricht_t2t2,
     load_sse_dt2,
 )
+from laplace_inv.datasets._download import download_verified
 from laplace_inv.kernels import Kernel2D
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(
+    os.environ.get("LAPLACE_INV_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 needs_shared = pytest.mark.skipif(
     not (SHARED_DATA / "cement_t1t2_ircpmg" / "S_IRCPMG.dat").is_file(),
     reason=f"shared real datasets not found at {SHARED_DATA} (set up by the project's CI)",
@@ -264,3 +271,105 @@ def test_unknown_names():
         fetch_file("nope", "x")
     with pytest.raises(ValueError, match=r"has no file 'x\.dat'"):
         fetch_file("sse_dt2", "x.dat")
+
+
+# ----------------------------------------------------------------------------- bounded downloads
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves /big (many more bytes than registered) and /slow (one byte every 0.3 s)."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        if self.path.endswith("/big"):
+            block = b"x" * 65536
+            for _ in range(64):  # 4 MiB, far more than the 944 bytes registered
+                try:
+                    self.wfile.write(block)
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+        else:
+            for _ in range(100):
+                try:
+                    self.wfile.write(b"y")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+                time.sleep(0.3)
+
+    def log_message(self, *args):
+        pass
+
+
+_REAL_URLOPEN = urllib.request.urlopen  # the autouse fixture blocks the network; 127.0.0.1 only
+
+
+@pytest.fixture
+def local_server(monkeypatch):
+    monkeypatch.setattr(urllib.request, "urlopen", _REAL_URLOPEN)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_stops_at_the_registered_size(local_server, tmp_path):
+    target = tmp_path / "f.dat"
+    with pytest.raises(ChecksumError, match="larger than the expected 944 bytes"):
+        download_verified(local_server + "/big", target, "0" * 64, expected_size=944)
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_download_gives_up_on_a_trickling_server(local_server, tmp_path):
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match="deadline"):
+        download_verified(
+            local_server + "/slow",
+            tmp_path / "f.dat",
+            "0" * 64,
+            expected_size=944,
+            deadline_s=1.5,
+            timeout_s=5.0,
+        )
+    assert time.monotonic() - start < 4.0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_file_passes_the_registered_size(monkeypatch, tmp_path):
+    payload = b"0.04\n" * 10
+    name = _register_fake(monkeypatch, payload)
+    spec = dataclasses.replace(REGISTRY[name], sizes={"f.dat": len(payload) - 1})
+    monkeypatch.setitem(REGISTRY, name, spec)
+    _serve(monkeypatch, payload, [])
+    with pytest.raises(ChecksumError, match="larger than the expected"):
+        fetch_file(name, "f.dat")
+    assert _files_under(tmp_path / "cache") == []
+
+
+def test_download_retries_a_failed_connection(monkeypatch, tmp_path):
+    payload = b"good bytes"
+    name = _register_fake(monkeypatch, payload)
+    calls: list = []
+
+    def flaky(url, timeout=None):
+        calls.append(url)
+        if len(calls) < 3:
+            raise urllib.error.URLError("temporary failure")
+        return _FakeResponse(payload)
+
+    monkeypatch.setattr(urllib.request, "urlopen", flaky)
+    assert fetch_file(name, "f.dat").read_bytes() == payload
+    assert len(calls) == 3
+
+
+def test_one_sha256_helper():
+    from laplace_inv import datasets
+    from laplace_inv.datasets import _download
+
+    assert datasets.sha256_file is _download.sha256_file
+    for spec in REGISTRY.values():
+        assert set(spec.sizes) == set(spec.files)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,9 @@ from laplace_inv.io import (
 )
 from laplace_inv.kernels import Kernel2D
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(
+    os.environ.get("LAPLACE_INV_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 needs_shared = pytest.mark.skipif(
     not (SHARED_DATA / "cement_t1t2_ircpmg" / "FileSetInput.par").is_file(),
     reason=f"shared real datasets not found at {SHARED_DATA} (set up by the project's CI)",
