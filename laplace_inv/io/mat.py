@@ -54,16 +54,21 @@ def read_mat(
     ----------
     path : str or os.PathLike
         The ``.mat`` file.
-    data_key, tau1_key, tau2_key : str, optional
-        Variable names. When omitted, common names are tried: ``S``, ``data``, ``Data``...
-        for the data; ``tau1``, ``t1``, ``t_Y``... for the rows; ``tau2``, ``t2``, ``t_X``...
-        for the columns.
+    data_key : str, optional
+        Variable holding the data. When omitted, common names are tried: ``S``, ``data``,
+        ``Data``...
+    tau1_key : str, optional
+        Variable holding the row axis. When omitted, ``tau1``, ``t1``, ``t_Y``... are tried.
+    tau2_key : str, optional
+        Variable holding the column axis. When omitted, ``tau2``, ``t2``, ``t_X``... are tried.
     kinds : tuple of str, optional
         Kernel kinds; required unless the file has a ``kinds`` variable.
     time_unit : float
         SI units per file unit, applied to both axes (1e-3 for ms).
-    tau1_unit, tau2_unit : float, optional
-        Per-axis overrides of ``time_unit`` (e.g. 1e9 for a b axis in ms/µm²).
+    tau1_unit : float, optional
+        Override of ``time_unit`` for axis 1 (e.g. 1e9 for a b axis in ms/µm²).
+    tau2_unit : float, optional
+        Override of ``time_unit`` for axis 2.
     noise_key : str, optional
         Variable holding the noise standard deviation (``noise_std`` is tried by default).
     phase : str

@@ -60,8 +60,10 @@ def save_result_npz(
         Target file (``.npz`` is appended by NumPy if missing).
     F : array_like
         The map, rows along ``grid1``.
-    grid1, grid2 : array_like
-        Output grids (s, or m²/s for ``"D"``), strictly increasing and positive.
+    grid1 : array_like
+        Output grid of axis 1 (s, or m²/s for ``"D"``), strictly increasing and positive.
+    grid2 : array_like
+        Output grid of axis 2, likewise.
     kinds : tuple of str
         Kinds of the two axes.
     metadata : dict, optional

@@ -33,14 +33,18 @@ def read_table(
     ----------
     data_path : str or os.PathLike
         ``n1`` rows × ``n2`` columns.
-    tau1_path, tau2_path : str or os.PathLike
-        Axis 1 (rows, ``n1`` values) and axis 2 (columns, ``n2`` values).
+    tau1_path : str or os.PathLike
+        Axis 1 (rows, ``n1`` values).
+    tau2_path : str or os.PathLike
+        Axis 2 (columns, ``n2`` values).
     kinds : tuple of str
         Kernel kinds, e.g. ``("T1_IR", "T2")``.
     time_unit : float
         SI units per file unit for both axes (1e-3 when times are in ms).
-    tau1_unit, tau2_unit : float, optional
-        Per-axis overrides of ``time_unit`` (1e9 for b in ms/µm²).
+    tau1_unit : float, optional
+        Override of ``time_unit`` for axis 1 (1e9 for b in ms/µm²).
+    tau2_unit : float, optional
+        Override of ``time_unit`` for axis 2.
     noise_std : float, optional
         Known noise level, stored on the acquisition.
 
