@@ -186,20 +186,19 @@ def admm_iterations(
     Sc = Sc[:, :r1, :r2].to(dtype)
     a = alpha.to(dtype).reshape(-1, 1, 1)
     s = op.s2.sqrt()
-    Z = U = rho_prev = None
     if start is not None:
         Z = torch.clamp(start.to(dtype), min=0.0)
-        U = torch.zeros_like(Z)
-        rho_prev = rhos[0].to(dtype).reshape(-1, 1, 1)
+    else:  # the clipped unconstrained solution at the first penalty
+        rho0 = rhos[0].to(dtype).reshape(-1, 1, 1)
+        Z = torch.clamp(op.from_spectral(s * Sc * (1.0 / (op.s2 + (a + rho0)))), min=0.0)
+    U = torch.zeros_like(Z)
+    rho_prev = rhos[0].to(dtype).reshape(-1, 1, 1)
     for rho_k in rhos.to(dtype):
         rho = rho_k.reshape(-1, 1, 1)
         c = a + rho
         inv_sc = 1.0 / (op.s2 + c)
         data_term = s * Sc * inv_sc  # (KᵀK + cI)⁻¹KᵀS̃ in spectral coordinates
-        if Z is None:
-            Z = torch.clamp(op.from_spectral(data_term), min=0.0)
-            U = torch.zeros_like(Z)
-        elif not torch.equal(rho, rho_prev):
+        if not torch.equal(rho, rho_prev):
             U.mul_(rho_prev / rho)  # the scaled dual follows the penalty
         rho_prev = rho
         W = Z - U
@@ -270,3 +269,61 @@ def admm_refinement(
     rho = torch.as_tensor(rho, dtype=dtype).reshape(-1)
     rhos = rho[None, :].expand(int(n_iter), -1)
     return admm_iterations(op, Sc, torch.zeros_like(rho), rhos, start=start)
+
+
+def fista_nnls(
+    K1p: torch.Tensor,
+    K2p: torch.Tensor,
+    Sp: torch.Tensor,
+    n_iter: int,
+    F0: torch.Tensor | None = None,
+    momentum: bool = True,
+) -> torch.Tensor:
+    """Batched FISTA for ``min_{F≥0} ½‖K1p F K2pᵀ − Sp‖²`` (Gram form, step ``1/L``).
+
+    Used by the test-time refinement with ``refine_penalty=0`` (plain projected gradient).
+
+    Parameters
+    ----------
+    K1p, K2p : torch.Tensor
+        Padded compressed kernels ``(N1, N1)``/``(N2, N2)``, shared by the batch.
+    Sp : torch.Tensor, shape (n, N1, N2)
+        Padded compressed data.
+    n_iter : int
+        Number of iterations (0 returns the start).
+    F0 : torch.Tensor, optional
+        Starting maps (default zeros).
+    momentum : bool
+        FISTA (True) or plain projected gradient (False, monotone: the objective never
+        increases).
+
+    Returns
+    -------
+    torch.Tensor, shape (n, N1, N2)
+
+    Examples
+    --------
+    >>> K = torch.eye(3, dtype=torch.float64); S = torch.ones(1, 3, 3, dtype=torch.float64)
+    >>> bool(torch.allclose(fista_nnls(K, K, S, 50), S))
+    True
+    """
+    # Drop the zero padding: iterate in the factored form on the ``r1 × r2`` data.
+    r1 = int((K1p.abs().sum(dim=1) > 0).sum().clamp_min(1))
+    r2 = int((K2p.abs().sum(dim=1) > 0).sum().clamp_min(1))
+    K1, K2, Sr = K1p[:r1], K2p[:r2], Sp[:, :r1, :r2]
+    L = float((torch.linalg.matrix_norm(K1, ord=2) * torch.linalg.matrix_norm(K2, ord=2)) ** 2)
+    L = max(L, 1e-30)
+    F = (
+        torch.zeros(Sp.shape, dtype=Sp.dtype, device=Sp.device)
+        if F0 is None
+        else F0.to(Sp.dtype).clone()
+    )
+    Y = F
+    t = 1.0
+    for _ in range(int(n_iter)):
+        grad = K1.T @ (K1 @ Y @ K2.T - Sr) @ K2
+        F_new = torch.clamp(Y - grad / L, min=0.0)
+        t_new = (1.0 + float(np.sqrt(1.0 + 4.0 * t * t))) / 2.0
+        Y = F_new + ((t - 1.0) / t_new) * (F_new - F) if momentum else F_new
+        F, t = F_new, t_new
+    return F

@@ -265,7 +265,7 @@ class DLEMLRNet(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        self.grid = tuple(int(g) for g in grid)
+        self.grid: tuple[int, int] = (int(grid[0]), int(grid[1]))
         self.tokenizer = Tokenizer(
             N_DATA_CHANNELS,
             self.grid,
