@@ -12,19 +12,10 @@ with the splitting ``F = Z`` (Boyd et al. 2011, §5.2; the same ADMM the GRIN to
 The rows of ``K̃i = Σi Viᵀ`` are orthogonal (:meth:`laplace_inv.Kernel2D.compress`), so
 ``KᵀK = (V1Σ1²V1ᵀ) ⊗ (V2Σ2²V2ᵀ)`` and the F-update is two small products with ``V1``, ``V2``:
 ``(KᵀK + cI)⁻¹X = X/c + V1 [(1/(s² + c) − 1/c) ⊙ V1ᵀXV2] V2ᵀ`` with ``s² = σ1,i²σ2,j²``.
-Each iteration costs a few ``N × r`` products whatever the conditioning, which is what first-
-order methods on this problem cannot offer: 16 FISTA steps (the previous physics channel)
-leave a peak smeared over a decade, while 50 ADMM iterations already resolve peak pairs
-0.3 decade apart (``benchmarks/bench_dlemlr.py``). The iterations are a fixed, deterministic
-preprocessing; the network learns what they leave unconverged.
-
-``ρ = ADMM_RHO·α`` was chosen for convergence on measured data. On simulated data both
-``ρ/α = 300`` (input version 2) and 3000 bring the channels to within 1.1× the noise in 50
-iterations (the sharpest, small-α channel excepted), but real data converge far more slowly:
-at ``ρ/α = 300`` the three channels stayed 8.8 / 6.8 / 3.6× the noise away from the real
-cement data and 15 / 11 / 5.1× on the Maastricht T2-T2 data; at 3000, 3.4 / 3.6 / 2.0 and
-6.5 / 5.2 / 4.0 (``benchmarks/bench_dlemlr_channels.py``), with the same resolution of
-simulated pairs (``benchmarks/bench_dlemlr.py``).
+Each iteration costs a few ``N × r`` products whatever the conditioning, which first-order
+methods on this problem cannot offer. The iterations are a fixed, deterministic
+preprocessing; the network learns what they leave unconverged. ``ρ = ADMM_RHO·α`` was chosen
+for convergence on measured data (``docs/design/dlemlr-training.md``).
 """
 
 from __future__ import annotations
@@ -149,7 +140,7 @@ def nonneg_tikhonov_admm(
     """
     dtype = op.s2.dtype
     alpha = alpha.to(dtype)
-    rho_factors = torch.as_tensor(rho_factors, dtype=dtype)
+    rho_factors = torch.as_tensor(rho_factors, dtype=dtype, device=Sc.device)
     if rho_factors.ndim == 1:
         rho_factors = rho_factors[:, None].expand(-1, Sc.shape[0])
     return admm_iterations(op, Sc, alpha, rho_factors * alpha[None, :], relaxation=relaxation)
@@ -266,7 +257,7 @@ def admm_refinement(
     start = torch.clamp(start.to(dtype), min=0.0)
     if int(n_iter) <= 0:
         return start
-    rho = torch.as_tensor(rho, dtype=dtype).reshape(-1)
+    rho = torch.as_tensor(rho, dtype=dtype, device=Sc.device).reshape(-1)
     rhos = rho[None, :].expand(int(n_iter), -1)
     return admm_iterations(op, Sc, torch.zeros_like(rho), rhos, start=start)
 

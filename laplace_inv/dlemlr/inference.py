@@ -104,7 +104,10 @@ def to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
     torch.Tensor
         The data on ``device``.
     """
-    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64))
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    with warnings.catch_warnings():  # read-only input (a memmap): never written to
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        tensor = torch.from_numpy(array)
     if device.type == "cuda":
         return tensor.pin_memory().to(device, non_blocking=True)
     return tensor.to(device)

@@ -32,7 +32,7 @@ from laplace_inv.dlemlr.features import (
 MAP_SCALE = 100.0
 
 
-def sincos_2d(h: int, w: int, dim: int) -> torch.Tensor:
+def sincos_2d(h: int, w: int, dim: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """Fixed 2D sine-cosine positional encoding, shape ``(h*w, dim)``.
 
     Half of the channels encode the row, half the column, each with ``dim/4`` frequencies.
@@ -45,10 +45,10 @@ def sincos_2d(h: int, w: int, dim: int) -> torch.Tensor:
     if dim % 4:
         raise ValueError(f"dim must be divisible by 4 for the 2D sin-cos encoding, got {dim}")
     q = dim // 4
-    omega = 1.0 / (10000.0 ** (torch.arange(q, dtype=torch.float32) / q))
-    yy, xx = torch.meshgrid(
-        torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij"
-    )
+    f32 = torch.float32
+    omega = 1.0 / (10000.0 ** (torch.arange(q, dtype=f32, device=device) / q))
+    rows = torch.arange(h, dtype=f32, device=device)
+    yy, xx = torch.meshgrid(rows, torch.arange(w, dtype=f32, device=device), indexing="ij")
     y = yy.reshape(-1, 1) * omega[None]
     x = xx.reshape(-1, 1) * omega[None]
     return torch.cat([y.sin(), y.cos(), x.sin(), x.cos()], dim=1)
