@@ -89,13 +89,13 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
-def to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+def to_device(array: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
     """A float64 host array on ``device``: zero-copy on the CPU, through pinned memory on CUDA.
 
     Parameters
     ----------
-    array : numpy.ndarray
-        The data.
+    array : numpy.ndarray or torch.Tensor
+        The data (a tensor already on ``device`` is used as it is).
     device : torch.device
         Destination.
 
@@ -104,6 +104,8 @@ def to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
     torch.Tensor
         The data on ``device``.
     """
+    if isinstance(array, torch.Tensor):
+        return array.to(device=device, dtype=torch.float64)
     array = np.ascontiguousarray(array, dtype=np.float64)
     with warnings.catch_warnings():  # read-only input (a memmap): never written to
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
@@ -153,8 +155,8 @@ def _refine(
 def invert_batch(
     module: torch.nn.Module,
     prob: DLEMLRProblem,
-    batch: np.ndarray,
-    scales: np.ndarray,
+    batch: np.ndarray | torch.Tensor,
+    scales: np.ndarray | torch.Tensor,
     settings: InferenceSettings,
 ) -> tuple[np.ndarray, list[dict]]:
     """Invert ``batch / scales`` with a trained network (maps in normalised units).
@@ -165,9 +167,9 @@ def invert_batch(
         The network, on ``settings.device``, in eval mode.
     prob : DLEMLRProblem
         The compressed acquisition.
-    batch : numpy.ndarray, shape (n, n1, n2)
-        Decays.
-    scales : numpy.ndarray, shape (n,)
+    batch : numpy.ndarray or torch.Tensor, shape (n, n1, n2)
+        Decays (a tensor may already be on the device).
+    scales : numpy.ndarray or torch.Tensor, shape (n,)
         Per-sample normalisation factors (``max|S|``).
     settings : InferenceSettings
         Device, iterations, sub-batch, refinement.
@@ -202,7 +204,7 @@ def invert_batch(
             parts["after"].append(residual_norms(prob, maps, Sp))
             parts["snorm"].append(Sp.flatten(1).norm(dim=1))
         out = {k: torch.cat(v).cpu().numpy() for k, v in parts.items()}
-    return out["maps"], _infos(out, scales, settings)
+    return out["maps"], _infos(out, scales_all.cpu().numpy(), settings)
 
 
 def _infos(out: dict[str, np.ndarray], scales: np.ndarray, settings: InferenceSettings) -> list:
