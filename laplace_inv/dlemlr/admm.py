@@ -9,7 +9,7 @@ with the splitting ``F = Z`` (Boyd et al. 2011, §5.2; the same ADMM the GRIN to
     F ← (KᵀK + (α+ρ)I)⁻¹ (KᵀS̃ + ρ(Z − U))      (closed form, below)
     Z ← max(0, F̂ + U),  U ← U + F̂ − Z,          F̂ = γF + (1−γ)Z  (over-relaxation γ = 1.6)
 
-The rows of ``K̃i = Σi Viᵀ`` are orthogonal (:meth:`laplace_inv.Kernel2D.compress`), so
+The rows of ``K̃i = Σi Viᵀ`` are orthogonal (`laplace_inv.Kernel2D.compress`), so
 ``KᵀK = (V1Σ1²V1ᵀ) ⊗ (V2Σ2²V2ᵀ)`` and the F-update is two small products with ``V1``, ``V2``:
 ``(KᵀK + cI)⁻¹X = X/c + V1 [(1/(s² + c) − 1/c) ⊙ V1ᵀXV2] V2ᵀ`` with ``s² = σ1,i²σ2,j²``.
 Each iteration costs a few ``N × r`` products whatever the conditioning, which first-order
@@ -38,8 +38,10 @@ class SpectralOperator:
 
     Attributes
     ----------
-    V1, V2 : torch.Tensor
-        Right singular vectors, shapes ``(N1, r1)`` and ``(N2, r2)``.
+    V1 : torch.Tensor
+        Right singular vectors of axis 1, shape ``(N1, r1)``.
+    V2 : torch.Tensor
+        Right singular vectors of axis 2, shape ``(N2, r2)``.
     s2 : torch.Tensor
         Squared singular-value products ``σ1,i²σ2,j²``, shape ``(r1, r2)``.
     """
@@ -158,8 +160,10 @@ def admm_iterations(
 
     Parameters
     ----------
-    op, Sc
-        As :func:`nonneg_tikhonov_admm`.
+    op : SpectralOperator
+        The compressed kernel.
+    Sc : torch.Tensor, shape (n, r1', r2')
+        Compressed data.
     alpha : torch.Tensor, shape (n,)
         Tikhonov weights (``≥ 0``).
     rhos : torch.Tensor, shape (n_iter, n)
@@ -276,8 +280,10 @@ def fista_nnls(
 
     Parameters
     ----------
-    K1p, K2p : torch.Tensor
-        Padded compressed kernels ``(N1, N1)``/``(N2, N2)``, shared by the batch.
+    K1p : torch.Tensor
+        Padded compressed kernel of axis 1, ``(N1, N1)``, shared by the batch.
+    K2p : torch.Tensor
+        Padded compressed kernel of axis 2, ``(N2, N2)``.
     Sp : torch.Tensor, shape (n, N1, N2)
         Padded compressed data.
     n_iter : int

@@ -1,10 +1,10 @@
 """Training sets for DLEMLR: per-sample network input plus per-layout physics operands.
 
-A training set mixes many acquisition layouts (:mod:`laplace_inv.dlemlr.train` draws one per
+A training set mixes many acquisition layouts (`laplace_inv.dlemlr.train` draws one per
 chunk of pairs). What belongs to a layout — the padded compressed kernels ``K1``, ``K2`` of
 the physics loss, the Gram images and the number of data points — is stored once per layout,
 not once per sample, which cuts the memory of a pair from about 190 kB to about 80 kB. A
-:class:`FeatureSet` is a :class:`torch.utils.data.Dataset` whose items join the two, so that
+`FeatureSet` is a `torch.utils.data.Dataset` whose items join the two, so that
 skorch batches it like any dataset. Large training sets store the per-sample images and maps
 in float16 (``dtype=np.float16``: 40 kB a pair; items are float32 again), which is ample for
 a loss on relative errors.
@@ -58,8 +58,8 @@ class FeatureSet(torch.utils.data.Dataset):
     Notes
     -----
     Items are ``(features, map)`` with ``features`` the dict of the sample's and its layout's
-    arrays, as the network (:class:`~laplace_inv.dlemlr.network.DLEMLRNet`) and the dual loss
-    (:class:`~laplace_inv.dlemlr.estimator.DLEMLRNeuralNet`) read them.
+    arrays, as the network (`DLEMLRNet`) and the dual loss
+    (`DLEMLRNeuralNet`) read them.
     """
 
     def __init__(
@@ -148,7 +148,7 @@ def make_feature_set(
     n_iter : int
         ADMM iterations of the ``nnt`` channels.
     dtype : numpy dtype
-        Storage type of the per-sample arrays (:class:`FeatureSet`).
+        Storage type of the per-sample arrays (`FeatureSet`).
 
     Returns
     -------

@@ -21,6 +21,7 @@ from laplace_inv.dlemlr.net import (
     DLEMLRNeuralNet,
     TimeLimit,
     WarmupCosine,
+    loaded_net,
     train_net,
     usable_device,
 )
@@ -35,7 +36,6 @@ from laplace_inv.dlemlr.persistence import (
     Weights,
     family_of,
     load_user_weights,
-    loaded_net,
     pretrained_source,
     resolve_weights,
     save_weights,

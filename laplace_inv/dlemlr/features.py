@@ -3,22 +3,22 @@
 The published DLEMLR resamples the measured decay onto a fixed 100 × 100 image, which ties a
 trained network to one acquisition layout. Here every quantity the network (and its physics
 loss) sees lives on the ``N1 × N2`` *output* grid, computed from the SVD-compressed problem
-``S̃ = U1ᵀ S U2``, ``K̃i = Σi Viᵀ`` of :meth:`laplace_inv.Kernel2D.compress`:
+``S̃ = U1ᵀ S U2``, ``K̃i = Σi Viᵀ`` of `laplace_inv.Kernel2D.compress`:
 
 * ``nnt`` — non-negative Tikhonov maps ``argmin_{F≥0} ‖K̃1 F K̃2ᵀ − S̃‖² + α‖F‖²`` at
   noise-adapted weights ``α = c·σ̂²`` (a MAP estimate under a Gaussian prior of bin standard
   deviation ``1/√c`` on data normalised to ``max|S| = 1``), each from
-  :data:`DEFAULT_N_ITER` batched ADMM iterations (:mod:`laplace_inv.dlemlr.admm`); see
-  :data:`NNT_CHANNELS`. This is the paper's "kernel-integrated input": the decay integrated
+  `DEFAULT_N_ITER` batched ADMM iterations (`laplace_inv.dlemlr.admm`); see
+  `NNT_CHANNELS`. This is the paper's "kernel-integrated input": the decay integrated
   against every kernel column, made sharp by non-negativity. The channels trade resolution
   against stability: a lightly regularised one with a decreasing ADMM penalty (resolves
-  peak pairs 0.3 decade apart, but splits broad peaks), a middle one (:data:`BASE_CHANNEL`)
+  peak pairs 0.3 decade apart, but splits broad peaks), a middle one (`BASE_CHANNEL`)
   and a smooth one (the best mass fractions). The network's projector mixes them per pixel
   and adds a correction.
 * ``bp`` — the back-projected data ``K̃1ᵀ S̃ K̃2 = K1ᵀ (U1U1ᵀ S U2U2ᵀ) K2`` divided by its
   maximum: the data seen through the kernels, before any inversion.
 * ``scalars`` — ``log10 σ̂`` and ``log10 σ1,1σ2,1`` (centred): the noise level, estimated from
-  the data outside the kernels' range (:func:`project_with_noise`), and the scale of the
+  the data outside the kernels' range (`project_with_noise`), and the scale of the
   kernel; together they tell how many singular directions rise above the noise.
 * ``gram1``, ``gram2`` — ``K̃1ᵀK̃1`` and ``K̃2ᵀK̃2`` divided by their maxima, as ``N1 × N2``
   images: how well the acquisition resolves each part of the grid (the point spread of the
@@ -30,7 +30,7 @@ zero-padded to square ``N1 × N1`` and ``N2 × N2`` blocks (rank ``ri ≤ Ni`` a
 zero rows add nothing to it. None of it depends on ``n1`` or ``n2``, so one trained network
 inverts any acquisition layout whose output grid has the trained size.
 
-Data are expected normalised to ``max|S| = 1`` (as :class:`laplace_inv.base.BaseInverter`
+Data are expected normalised to ``max|S| = 1`` (as `laplace_inv.base.BaseInverter`
 hands them over), or raw with per-sample ``scales``.
 """
 
@@ -51,7 +51,7 @@ DEFAULT_N_ITER = 50
 #: ADMM penalty ``ρ/α`` going geometrically from ``ρ_first`` to ``ρ_last``. The weights were
 #: chosen on simulated pairs and random maps; the penalties (10× those of input version 2)
 #: so that 50 iterations come close to the measured data too
-#: (``benchmarks/bench_dlemlr_channels.py``, :mod:`laplace_inv.dlemlr.admm`).
+#: (``benchmarks/bench_dlemlr_channels.py``, `laplace_inv.dlemlr.admm`).
 NNT_CHANNELS: tuple[tuple[float, float, float], ...] = (
     (30.0, 1e5, 300.0),
     (300.0, ADMM_RHO, ADMM_RHO),
@@ -61,7 +61,7 @@ NNT_CHANNELS: tuple[tuple[float, float, float], ...] = (
 #: The Tikhonov weights ``c`` of the ``nnt`` channels (``α = c·σ̂²``).
 NNT_SCALES: tuple[float, ...] = tuple(c for c, _, _ in NNT_CHANNELS)
 
-#: Index (into :data:`NNT_SCALES`) of the channel the network's output is a correction of.
+#: Index (into `NNT_SCALES`) of the channel the network's output is a correction of.
 BASE_CHANNEL = 1
 
 #: Least noise level (data normalised to ``max|S| = 1``): keeps ``α > 0`` on noise-free data.

@@ -28,25 +28,36 @@ from skorch.dataset import ValidSplit
 
 from laplace_inv.dlemlr.loss import dual_loss, region_mass_error
 from laplace_inv.dlemlr.network import DLEMLRNet
+from laplace_inv.dlemlr.persistence import (
+    ARCH_PARAMS,
+    Weights,
+    check_grid,
+    check_input_version,
+)
+from laplace_inv.kernels import Kernel2D
 
 
 class DLEMLRNeuralNet(skorch.NeuralNet):
-    """A :class:`skorch.NeuralNet` trained with the DLEMLR dual loss.
+    """A `skorch.NeuralNet` trained with the DLEMLR dual loss.
 
-    ``X`` is a :class:`~laplace_inv.dlemlr.dataset.FeatureSet`, whose batches are feature
+    ``X`` is a `FeatureSet`, whose batches are feature
     dictionaries: the module reads the image channels and scalars, ``get_loss`` reads the
     physics operands ``K1``, ``K2``, ``npts`` and, for the noisy physics target, ``S``
     (otherwise the target is the noise-free decay of the true map, ``K̃1 F K̃2ᵀ``).
 
     Parameters
     ----------
-    *args, **kwargs
-        Passed to :class:`skorch.NeuralNet`.
-    w_data, w_phys : float
-        Weights of the data-driven and physics-driven terms (paper: 0.4 and 1.0).
+    *args : object
+        Passed to `skorch.NeuralNet`.
+    w_data : float
+        Weight of the data-driven term (paper: 0.4).
+    w_phys : float
+        Weight of the physics-driven term (paper: 1.0).
     w_mass : float
-        Weight of the peak-region mass term (:func:`..loss.region_mass_error`); it needs
+        Weight of the peak-region mass term (`loss.region_mass_error`); it needs
         the training set's ``labels`` and is 0 (off) by default.
+    **kwargs : object
+        Passed to `skorch.NeuralNet`.
     """
 
     def __init__(
@@ -65,7 +76,7 @@ class DLEMLRNeuralNet(skorch.NeuralNet):
     def get_loss(
         self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None, training: bool = False
     ) -> torch.Tensor:
-        """Dual loss ``w_data·map MSE + w_phys·physics MSE`` (see :mod:`..loss`)."""
+        """Dual loss ``w_data·map MSE + w_phys·physics MSE`` (see `loss`)."""
         if not isinstance(X, dict):
             raise TypeError("DLEMLRNeuralNet needs the feature dictionary as X")
         dev = y_pred.device
@@ -328,3 +339,44 @@ def load_state(net: DLEMLRNeuralNet, state: Mapping[str, torch.Tensor], where: s
         raise ValueError(
             f"{where}: the weights do not fit the network described by their config: {exc}"
         ) from None
+
+
+def loaded_net(params: dict[str, Any], kernel: Kernel2D, weights: Weights) -> DLEMLRNeuralNet:
+    """A `DLEMLRNeuralNet` holding checked weights, in eval mode.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters; the architecture ones must equal the file's.
+    kernel : Kernel2D
+        The acquisition (its grid must be the trained one).
+    weights : Weights
+        The weights.
+
+    Returns
+    -------
+    DLEMLRNeuralNet
+        The initialised net.
+    """
+    check_input_version(weights)
+    check_grid(weights, kernel)
+    theirs = {name: weights.config[name] for name in ARCH_PARAMS}
+    mine = {name: int(params[name]) for name in ARCH_PARAMS}
+    if theirs != mine:
+        raise ValueError(
+            f"{weights.path} has architecture {theirs}, but this estimator has {mine}; "
+            "pass the file's values or use DLEMLRInverter.load"
+        )
+    trained_iter = weights.config.get("n_iter_phys", int(params["n_iter_phys"]))
+    if trained_iter != int(params["n_iter_phys"]):
+        warnings.warn(
+            f"{weights.path} was trained with n_iter_phys={trained_iter}; inverting with "
+            f"n_iter_phys={params['n_iter_phys']} gives the network inputs it has not seen",
+            UserWarning,
+            stacklevel=4,
+        )
+    net = build_net(params, weights.grid)
+    net.initialize()
+    load_state(net, weights.state, str(weights.path))
+    net.module_.eval()
+    return net

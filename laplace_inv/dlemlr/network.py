@@ -1,7 +1,7 @@
 """The DLEMLR vision transformer: Tokenizer → TransformerEncoder → Projector.
 
-The three parts follow the paper (ALGORITHMS.md §5) at a CPU-friendly size: the input is the
-stack of output-grid feature channels of :mod:`laplace_inv.dlemlr.features` (not a resampled
+The three parts follow the paper at a CPU-friendly size: the input is the
+stack of output-grid feature channels of `laplace_inv.dlemlr.features` (not a resampled
 decay), cut into ``patch × patch`` patches, one token each (64 tokens for a 64 × 64 grid and
 patch 8). The patch embedding is a strided convolution (no patch copy); the kernel channels
 (Gram images) have their own embedding, computed once per acquisition and shared by every
@@ -231,8 +231,8 @@ class Projector(nn.Module):
 class DLEMLRNet(nn.Module):
     """Tokenizer + TransformerEncoder + Projector on the feature channels.
 
-    ``forward`` takes the input of :func:`~laplace_inv.dlemlr.features.compute_inputs` (or an
-    item batch of :class:`~laplace_inv.dlemlr.dataset.FeatureSet`) as keyword arguments
+    ``forward`` takes the input of `compute_inputs` (or an
+    item batch of `FeatureSet`) as keyword arguments
     (extra keys such as the physics-loss operands are ignored) and returns maps in
     normalised units (mass per bin, the scale of the normalised data), shape ``(n, N1, N2)``.
 
@@ -240,8 +240,16 @@ class DLEMLRNet(nn.Module):
     ----------
     grid : tuple of int
         Output grid ``(N1, N2)``.
-    patch, dim, depth, heads, mlp_ratio : int
-        ViT size.
+    patch : int
+        Patch side.
+    dim : int
+        Token dimension.
+    depth : int
+        Transformer blocks.
+    heads : int
+        Attention heads.
+    mlp_ratio : int
+        MLP width relative to ``dim``.
     dropout : float
         Dropout in attention and MLP.
 

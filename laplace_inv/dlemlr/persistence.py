@@ -304,49 +304,6 @@ def check_grid(weights: Weights, kernel: Kernel2D) -> None:
         )
 
 
-def loaded_net(params: dict[str, Any], kernel: Kernel2D, weights: Weights) -> Any:
-    """A `laplace_inv.dlemlr.net.DLEMLRNeuralNet` holding checked weights, in eval mode.
-
-    Parameters
-    ----------
-    params : dict
-        The estimator's parameters; the architecture ones must equal the file's.
-    kernel : Kernel2D
-        The acquisition (its grid must be the trained one).
-    weights : Weights
-        The weights.
-
-    Returns
-    -------
-    DLEMLRNeuralNet
-        The initialised net.
-    """
-    from laplace_inv.dlemlr.net import build_net, load_state
-
-    check_input_version(weights)
-    check_grid(weights, kernel)
-    theirs = {name: weights.config[name] for name in ARCH_PARAMS}
-    mine = {name: int(params[name]) for name in ARCH_PARAMS}
-    if theirs != mine:
-        raise ValueError(
-            f"{weights.path} has architecture {theirs}, but this estimator has {mine}; "
-            "pass the file's values or use DLEMLRInverter.load"
-        )
-    trained_iter = weights.config.get("n_iter_phys", int(params["n_iter_phys"]))
-    if trained_iter != int(params["n_iter_phys"]):
-        warnings.warn(
-            f"{weights.path} was trained with n_iter_phys={trained_iter}; inverting with "
-            f"n_iter_phys={params['n_iter_phys']} gives the network inputs it has not seen",
-            UserWarning,
-            stacklevel=4,
-        )
-    net = build_net(params, weights.grid)
-    net.initialize()
-    load_state(net, weights.state, str(weights.path))
-    net.module_.eval()
-    return net
-
-
 def pretrained_files(family: str, weights_dir: str | Path | None = None) -> tuple[Path, Path]:
     """The weights file and JSON record serving ``family``.
 

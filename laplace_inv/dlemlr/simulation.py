@@ -53,10 +53,10 @@ def random_axis(kind: str, rng: np.random.Generator, direct: bool, n_grid: int =
 
 
 def random_layout(family: str, rng: np.random.Generator, n_grid: int = 64) -> Kernel2D:
-    """A random acquisition layout of an experiment family (see :func:`random_axis`).
+    """A random acquisition layout of an experiment family (see `random_axis`).
 
-    ``family="all"`` (:data:`~laplace_inv.dlemlr.estimator.UNIVERSAL`, the universal model)
-    first draws the family uniformly from :data:`FAMILIES`.
+    ``family="all"`` (`UNIVERSAL`, the universal model)
+    first draws the family uniformly from `FAMILIES`.
     """
     if family == UNIVERSAL:
         family = sorted(FAMILIES)[int(rng.integers(len(FAMILIES)))]
