@@ -76,9 +76,14 @@ def check_inference_params(est: Any) -> None:
         isinstance(est.n_jobs, bool) or not isinstance(est.n_jobs, (int, np.integer))
     ):
         raise ValueError(f"n_jobs must be a non-zero integer or None, got {est.n_jobs!r}")
-    from laplace_inv.dlemlr.net import usable_device
+    import torch
 
-    usable_device(est.device)
+    try:
+        torch.device(est.device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device must be a torch device such as 'cpu' or 'cuda:0', got {est.device!r}"
+        ) from None
 
 
 def check_training_params(est: Any) -> None:
