@@ -1,12 +1,16 @@
 """DLEMLR: a physics-informed vision transformer for 2D Laplace NMR inversion.
 
-``DLEMLRInverter`` (scikit-learn estimator through skorch) with the dual loss, output-grid
-features that make one model serve any acquisition layout, shipped pretrained weights of one
-universal model for the four experiment families (``weights/all.safetensors``) and the
-training command (:func:`train.train_main`).
+`DLEMLRInverter` (a scikit-learn estimator, trained through skorch) with the dual loss and
+output-grid features that make one model serve any acquisition layout. The package's parts:
+`estimator` (parameters, fit, predict), `net` (the skorch net, callbacks, training loop),
+`inference` (input channels, network and refinement on one device), `persistence` and
+`record` (weights files, their schema, the shipped models), `compressed` (the compressed
+problem, the only reader of `Kernel2D.compress`), `features`/`admm` (the network input),
+`simulation`, `recipe` and `train` (``laplace-inv train``).
 """
 
-from laplace_inv.dlemlr.estimator import DLEMLRInverter, DLEMLRNeuralNet
+from laplace_inv.dlemlr.estimator import DLEMLRInverter
+from laplace_inv.dlemlr.net import DLEMLRNeuralNet
 from laplace_inv.dlemlr.network import DLEMLRNet, Projector, Tokenizer, TransformerEncoder
 
 __all__ = [

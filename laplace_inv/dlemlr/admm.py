@@ -9,22 +9,13 @@ with the splitting ``F = Z`` (Boyd et al. 2011, §5.2; the same ADMM the GRIN to
     F ← (KᵀK + (α+ρ)I)⁻¹ (KᵀS̃ + ρ(Z − U))      (closed form, below)
     Z ← max(0, F̂ + U),  U ← U + F̂ − Z,          F̂ = γF + (1−γ)Z  (over-relaxation γ = 1.6)
 
-The rows of ``K̃i = Σi Viᵀ`` are orthogonal (:meth:`laplace_inv.Kernel2D.compress`), so
+The rows of ``K̃i = Σi Viᵀ`` are orthogonal (`laplace_inv.Kernel2D.compress`), so
 ``KᵀK = (V1Σ1²V1ᵀ) ⊗ (V2Σ2²V2ᵀ)`` and the F-update is two small products with ``V1``, ``V2``:
 ``(KᵀK + cI)⁻¹X = X/c + V1 [(1/(s² + c) − 1/c) ⊙ V1ᵀXV2] V2ᵀ`` with ``s² = σ1,i²σ2,j²``.
-Each iteration costs a few ``N × r`` products whatever the conditioning, which is what first-
-order methods on this problem cannot offer: 16 FISTA steps (the previous physics channel)
-leave a peak smeared over a decade, while 50 ADMM iterations already resolve peak pairs
-0.3 decade apart (``benchmarks/bench_dlemlr.py``). The iterations are a fixed, deterministic
-preprocessing; the network learns what they leave unconverged.
-
-``ρ = ADMM_RHO·α`` was chosen for convergence on measured data. On simulated data both
-``ρ/α = 300`` (input version 2) and 3000 bring the channels to within 1.1× the noise in 50
-iterations (the sharpest, small-α channel excepted), but real data converge far more slowly:
-at ``ρ/α = 300`` the three channels stayed 8.8 / 6.8 / 3.6× the noise away from the real
-cement data and 15 / 11 / 5.1× on the Maastricht T2-T2 data; at 3000, 3.4 / 3.6 / 2.0 and
-6.5 / 5.2 / 4.0 (``benchmarks/bench_dlemlr_channels.py``), with the same resolution of
-simulated pairs (``benchmarks/bench_dlemlr.py``).
+Each iteration costs a few ``N × r`` products whatever the conditioning, which first-order
+methods on this problem cannot offer. The iterations are a fixed, deterministic
+preprocessing; the network learns what they leave unconverged. ``ρ = ADMM_RHO·α`` was chosen
+for convergence on measured data (``docs/design/dlemlr-training.md``).
 """
 
 from __future__ import annotations
@@ -47,8 +38,10 @@ class SpectralOperator:
 
     Attributes
     ----------
-    V1, V2 : torch.Tensor
-        Right singular vectors, shapes ``(N1, r1)`` and ``(N2, r2)``.
+    V1 : torch.Tensor
+        Right singular vectors of axis 1, shape ``(N1, r1)``.
+    V2 : torch.Tensor
+        Right singular vectors of axis 2, shape ``(N2, r2)``.
     s2 : torch.Tensor
         Squared singular-value products ``σ1,i²σ2,j²``, shape ``(r1, r2)``.
     """
@@ -149,7 +142,7 @@ def nonneg_tikhonov_admm(
     """
     dtype = op.s2.dtype
     alpha = alpha.to(dtype)
-    rho_factors = torch.as_tensor(rho_factors, dtype=dtype)
+    rho_factors = torch.as_tensor(rho_factors, dtype=dtype, device=Sc.device)
     if rho_factors.ndim == 1:
         rho_factors = rho_factors[:, None].expand(-1, Sc.shape[0])
     return admm_iterations(op, Sc, alpha, rho_factors * alpha[None, :], relaxation=relaxation)
@@ -167,8 +160,10 @@ def admm_iterations(
 
     Parameters
     ----------
-    op, Sc
-        As :func:`nonneg_tikhonov_admm`.
+    op : SpectralOperator
+        The compressed kernel.
+    Sc : torch.Tensor, shape (n, r1', r2')
+        Compressed data.
     alpha : torch.Tensor, shape (n,)
         Tikhonov weights (``≥ 0``).
     rhos : torch.Tensor, shape (n_iter, n)
@@ -186,20 +181,19 @@ def admm_iterations(
     Sc = Sc[:, :r1, :r2].to(dtype)
     a = alpha.to(dtype).reshape(-1, 1, 1)
     s = op.s2.sqrt()
-    Z = U = rho_prev = None
     if start is not None:
         Z = torch.clamp(start.to(dtype), min=0.0)
-        U = torch.zeros_like(Z)
-        rho_prev = rhos[0].to(dtype).reshape(-1, 1, 1)
+    else:  # the clipped unconstrained solution at the first penalty
+        rho0 = rhos[0].to(dtype).reshape(-1, 1, 1)
+        Z = torch.clamp(op.from_spectral(s * Sc * (1.0 / (op.s2 + (a + rho0)))), min=0.0)
+    U = torch.zeros_like(Z)
+    rho_prev = rhos[0].to(dtype).reshape(-1, 1, 1)
     for rho_k in rhos.to(dtype):
         rho = rho_k.reshape(-1, 1, 1)
         c = a + rho
         inv_sc = 1.0 / (op.s2 + c)
         data_term = s * Sc * inv_sc  # (KᵀK + cI)⁻¹KᵀS̃ in spectral coordinates
-        if Z is None:
-            Z = torch.clamp(op.from_spectral(data_term), min=0.0)
-            U = torch.zeros_like(Z)
-        elif not torch.equal(rho, rho_prev):
+        if not torch.equal(rho, rho_prev):
             U.mul_(rho_prev / rho)  # the scaled dual follows the penalty
         rho_prev = rho
         W = Z - U
@@ -267,6 +261,66 @@ def admm_refinement(
     start = torch.clamp(start.to(dtype), min=0.0)
     if int(n_iter) <= 0:
         return start
-    rho = torch.as_tensor(rho, dtype=dtype).reshape(-1)
+    rho = torch.as_tensor(rho, dtype=dtype, device=Sc.device).reshape(-1)
     rhos = rho[None, :].expand(int(n_iter), -1)
     return admm_iterations(op, Sc, torch.zeros_like(rho), rhos, start=start)
+
+
+def fista_nnls(
+    K1p: torch.Tensor,
+    K2p: torch.Tensor,
+    Sp: torch.Tensor,
+    n_iter: int,
+    F0: torch.Tensor | None = None,
+    momentum: bool = True,
+) -> torch.Tensor:
+    """Batched FISTA for ``min_{F≥0} ½‖K1p F K2pᵀ − Sp‖²`` (Gram form, step ``1/L``).
+
+    Used by the test-time refinement with ``refine_penalty=0`` (plain projected gradient).
+
+    Parameters
+    ----------
+    K1p : torch.Tensor
+        Padded compressed kernel of axis 1, ``(N1, N1)``, shared by the batch.
+    K2p : torch.Tensor
+        Padded compressed kernel of axis 2, ``(N2, N2)``.
+    Sp : torch.Tensor, shape (n, N1, N2)
+        Padded compressed data.
+    n_iter : int
+        Number of iterations (0 returns the start).
+    F0 : torch.Tensor, optional
+        Starting maps (default zeros).
+    momentum : bool
+        FISTA (True) or plain projected gradient (False, monotone: the objective never
+        increases).
+
+    Returns
+    -------
+    torch.Tensor, shape (n, N1, N2)
+
+    Examples
+    --------
+    >>> K = torch.eye(3, dtype=torch.float64); S = torch.ones(1, 3, 3, dtype=torch.float64)
+    >>> bool(torch.allclose(fista_nnls(K, K, S, 50), S))
+    True
+    """
+    # Drop the zero padding: iterate in the factored form on the ``r1 × r2`` data.
+    r1 = int((K1p.abs().sum(dim=1) > 0).sum().clamp_min(1))
+    r2 = int((K2p.abs().sum(dim=1) > 0).sum().clamp_min(1))
+    K1, K2, Sr = K1p[:r1], K2p[:r2], Sp[:, :r1, :r2]
+    L = float((torch.linalg.matrix_norm(K1, ord=2) * torch.linalg.matrix_norm(K2, ord=2)) ** 2)
+    L = max(L, 1e-30)
+    F = (
+        torch.zeros(Sp.shape, dtype=Sp.dtype, device=Sp.device)
+        if F0 is None
+        else F0.to(Sp.dtype).clone()
+    )
+    Y = F
+    t = 1.0
+    for _ in range(int(n_iter)):
+        grad = K1.T @ (K1 @ Y @ K2.T - Sr) @ K2
+        F_new = torch.clamp(Y - grad / L, min=0.0)
+        t_new = (1.0 + float(np.sqrt(1.0 + 4.0 * t * t))) / 2.0
+        Y = F_new + ((t - 1.0) / t_new) * (F_new - F) if momentum else F_new
+        F, t = F_new, t_new
+    return F

@@ -1,10 +1,10 @@
 """Training sets for DLEMLR: per-sample network input plus per-layout physics operands.
 
-A training set mixes many acquisition layouts (:mod:`laplace_inv.dlemlr.train` draws one per
+A training set mixes many acquisition layouts (`laplace_inv.dlemlr.train` draws one per
 chunk of pairs). What belongs to a layout — the padded compressed kernels ``K1``, ``K2`` of
 the physics loss, the Gram images and the number of data points — is stored once per layout,
 not once per sample, which cuts the memory of a pair from about 190 kB to about 80 kB. A
-:class:`FeatureSet` is a :class:`torch.utils.data.Dataset` whose items join the two, so that
+`FeatureSet` is a `torch.utils.data.Dataset` whose items join the two, so that
 skorch batches it like any dataset. Large training sets store the per-sample images and maps
 in float16 (``dtype=np.float16``: 40 kB a pair; items are float32 again), which is ample for
 a loss on relative errors.
@@ -13,6 +13,7 @@ a loss on relative errors.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -57,8 +58,8 @@ class FeatureSet(torch.utils.data.Dataset):
     Notes
     -----
     Items are ``(features, map)`` with ``features`` the dict of the sample's and its layout's
-    arrays, as the network (:class:`~laplace_inv.dlemlr.network.DLEMLRNet`) and the dual loss
-    (:class:`~laplace_inv.dlemlr.estimator.DLEMLRNeuralNet`) read them.
+    arrays, as the network (`DLEMLRNet`) and the dual loss
+    (`DLEMLRNeuralNet`) read them.
     """
 
     def __init__(
@@ -91,10 +92,10 @@ class FeatureSet(torch.utils.data.Dataset):
 
     def batch(self, idx: Sequence[int] | slice | None = None) -> dict[str, torch.Tensor]:
         """The features of several samples as tensors (for evaluation outside skorch)."""
-        idx = np.arange(len(self))[idx if idx is not None else slice(None)]
-        j = self.layout_index[idx]
+        rows = np.arange(len(self))[idx if idx is not None else slice(None)]
+        j = self.layout_index[rows]
         out = {
-            k: torch.from_numpy(np.ascontiguousarray(v[idx], dtype=np.float32))
+            k: torch.from_numpy(np.ascontiguousarray(v[rows], dtype=np.float32))
             for k, v in self.samples.items()
         }
         out.update(
@@ -147,7 +148,7 @@ def make_feature_set(
     n_iter : int
         ADMM iterations of the ``nnt`` channels.
     dtype : numpy dtype
-        Storage type of the per-sample arrays (:class:`FeatureSet`).
+        Storage type of the per-sample arrays (`FeatureSet`).
 
     Returns
     -------
@@ -191,3 +192,50 @@ def make_feature_set(
         "npts": np.array([float(S.shape[1] * S.shape[2])], dtype=np.float32),
     }
     return FeatureSet(samples, layouts, np.zeros(len(S), dtype=np.int64), maps, dtype=dtype)
+
+
+def make_training_features(
+    kernel: Kernel2D,
+    X: Any,
+    Y: Any,
+    physics_target: str = "clean",
+    n_iter: int = DEFAULT_N_ITER,
+) -> FeatureSet:
+    """Normalise raw pairs per sample (``max|S| = 1``, maps by the same factor) and featurise.
+
+    Parameters
+    ----------
+    kernel : Kernel2D
+        The acquisition.
+    X : array_like, shape (n, n1*n2) or (n, n1, n2)
+        Decays.
+    Y : array_like, shape (n, N1*N2)
+        True maps (finite), in the units of ``X``.
+    physics_target : {"clean", "noisy"}
+        See `make_feature_set`.
+    n_iter : int
+        ADMM iterations of the ``nnt`` channels.
+
+    Returns
+    -------
+    FeatureSet
+        The featurised pairs.
+    """
+    from laplace_inv._validation import check_data_batch
+
+    S = check_data_batch(X, kernel.data_shape)
+    scale = np.maximum(np.abs(S).reshape(len(S), -1).max(axis=1), 1e-300)
+    S = S / scale[:, None, None]
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim < 1 or len(Y) != len(S):
+        raise ValueError(f"Y must have one map per decay ({len(S)}), got shape {Y.shape}")
+    if not np.all(np.isfinite(Y)):
+        bad = int(np.flatnonzero(~np.isfinite(Y.reshape(len(Y), -1)).all(axis=1))[0])
+        raise ValueError(f"Y must be finite; map {bad} holds NaN or inf")
+    Yn = Y.reshape(len(S), -1) / scale[:, None]
+    if Yn.shape[1] != kernel.map_shape[0] * kernel.map_shape[1]:
+        raise ValueError(
+            f"Y must have {kernel.map_shape[0] * kernel.map_shape[1]} columns "
+            f"(the kernel's N1*N2), got {Yn.shape[1]}"
+        )
+    return make_feature_set(kernel, S, Yn, physics_target=physics_target, n_iter=n_iter)

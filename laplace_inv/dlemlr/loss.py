@@ -13,7 +13,7 @@ distinguish a sharp map from a blurred one with the same in-range data, so the s
 network learned no correction (its map error equalled the physics channel's).
 
 The physics term is computed on the compressed problem (``K̃i`` and ``S̃`` zero-padded,
-:mod:`laplace_inv.dlemlr.features`): ``‖K̃1 f K̃2ᵀ − S̃‖ = ‖U1U1ᵀ(K1 f K2ᵀ − S)U2U2ᵀ‖``, the
+`laplace_inv.dlemlr.features`): ``‖K̃1 f K̃2ᵀ − S̃‖ = ‖U1U1ᵀ(K1 f K2ᵀ − S)U2U2ᵀ‖``, the
 part of the full residual that any map can change; the rest is a constant (noise outside the
 kernels' range). Maps and data are the per-sample normalised ones (``max|S| = 1``).
 
@@ -21,7 +21,7 @@ During training ``S̃`` is the compressed *noise-free* decay by default (as the 
 ``physics_target="noisy"`` in the estimator uses the noisy data instead). At test time
 (``refine=True``) only the measured, noisy data exist.
 
-An optional third term, :func:`region_mass_error` (weight ``w_mass``, 0 by default and in the
+An optional third term, `region_mass_error` (weight ``w_mass``, 0 by default and in the
 paper), compares the mass of each true peak's region: the pixel loss barely notices mass moved
 between two neighbouring peaks, which is what the mass-fraction figure measures.
 
@@ -66,16 +66,20 @@ def dual_loss(
         Predicted maps.
     F : torch.Tensor, shape (n, N1, N2) or (n, N1*N2)
         True maps.
-    K1, K2 : torch.Tensor
-        Compressed (padded) kernels, ``(r1, N1)``/``(r2, N2)`` or per sample.
+    K1 : torch.Tensor
+        Compressed (padded) kernel of axis 1, ``(r1, N1)`` or per sample.
+    K2 : torch.Tensor
+        Compressed (padded) kernel of axis 2, ``(r2, N2)`` or per sample.
     S : torch.Tensor, shape (n, r1, r2)
         Compressed (padded) target data.
     npts : torch.Tensor or float
         Number of data points ``n1·n2`` of each sample (``(n,)``) or of all.
-    w_data, w_phys : float
-        Weights of the two terms.
+    w_data : float
+        Weight of the map (data-driven) term.
+    w_phys : float
+        Weight of the physics term.
     scale : float, optional
-        Global factor (default 1 with ``relative``, else :data:`LOSS_SCALE`).
+        Global factor (default 1 with ``relative``, else `LOSS_SCALE`).
     return_terms : bool
         Also return the two unweighted, scaled terms.
     relative : bool
@@ -116,8 +120,10 @@ def region_mass_error(f: torch.Tensor, F: torch.Tensor, labels: torch.Tensor) ->
 
     Parameters
     ----------
-    f, F : torch.Tensor
-        Predicted ``(n, N1, N2)`` and true (that shape or flattened) maps.
+    f : torch.Tensor
+        Predicted maps ``(n, N1, N2)``.
+    F : torch.Tensor
+        True maps (that shape or flattened).
     labels : torch.Tensor, shape (n, N1*N2) or (n, N1, N2)
         Region index of every bin (integers stored in any dtype): the true peak with the
         largest weighted density there (``make_training_set(..., return_labels=True)``).

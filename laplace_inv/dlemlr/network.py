@@ -1,7 +1,7 @@
 """The DLEMLR vision transformer: Tokenizer → TransformerEncoder → Projector.
 
-The three parts follow the paper (ALGORITHMS.md §5) at a CPU-friendly size: the input is the
-stack of output-grid feature channels of :mod:`laplace_inv.dlemlr.features` (not a resampled
+The three parts follow the paper at a CPU-friendly size: the input is the
+stack of output-grid feature channels of `laplace_inv.dlemlr.features` (not a resampled
 decay), cut into ``patch × patch`` patches, one token each (64 tokens for a 64 × 64 grid and
 patch 8). The patch embedding is a strided convolution (no patch copy); the kernel channels
 (Gram images) have their own embedding, computed once per acquisition and shared by every
@@ -32,7 +32,7 @@ from laplace_inv.dlemlr.features import (
 MAP_SCALE = 100.0
 
 
-def sincos_2d(h: int, w: int, dim: int) -> torch.Tensor:
+def sincos_2d(h: int, w: int, dim: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """Fixed 2D sine-cosine positional encoding, shape ``(h*w, dim)``.
 
     Half of the channels encode the row, half the column, each with ``dim/4`` frequencies.
@@ -45,10 +45,10 @@ def sincos_2d(h: int, w: int, dim: int) -> torch.Tensor:
     if dim % 4:
         raise ValueError(f"dim must be divisible by 4 for the 2D sin-cos encoding, got {dim}")
     q = dim // 4
-    omega = 1.0 / (10000.0 ** (torch.arange(q, dtype=torch.float32) / q))
-    yy, xx = torch.meshgrid(
-        torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij"
-    )
+    f32 = torch.float32
+    omega = 1.0 / (10000.0 ** (torch.arange(q, dtype=f32, device=device) / q))
+    rows = torch.arange(h, dtype=f32, device=device)
+    yy, xx = torch.meshgrid(rows, torch.arange(w, dtype=f32, device=device), indexing="ij")
     y = yy.reshape(-1, 1) * omega[None]
     x = xx.reshape(-1, 1) * omega[None]
     return torch.cat([y.sin(), y.cos(), x.sin(), x.cos()], dim=1)
@@ -231,8 +231,8 @@ class Projector(nn.Module):
 class DLEMLRNet(nn.Module):
     """Tokenizer + TransformerEncoder + Projector on the feature channels.
 
-    ``forward`` takes the input of :func:`~laplace_inv.dlemlr.features.compute_inputs` (or an
-    item batch of :class:`~laplace_inv.dlemlr.dataset.FeatureSet`) as keyword arguments
+    ``forward`` takes the input of `compute_inputs` (or an
+    item batch of `FeatureSet`) as keyword arguments
     (extra keys such as the physics-loss operands are ignored) and returns maps in
     normalised units (mass per bin, the scale of the normalised data), shape ``(n, N1, N2)``.
 
@@ -240,8 +240,16 @@ class DLEMLRNet(nn.Module):
     ----------
     grid : tuple of int
         Output grid ``(N1, N2)``.
-    patch, dim, depth, heads, mlp_ratio : int
-        ViT size.
+    patch : int
+        Patch side.
+    dim : int
+        Token dimension.
+    depth : int
+        Transformer blocks.
+    heads : int
+        Attention heads.
+    mlp_ratio : int
+        MLP width relative to ``dim``.
     dropout : float
         Dropout in attention and MLP.
 
@@ -265,7 +273,7 @@ class DLEMLRNet(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        self.grid = tuple(int(g) for g in grid)
+        self.grid: tuple[int, int] = (int(grid[0]), int(grid[1]))
         self.tokenizer = Tokenizer(
             N_DATA_CHANNELS,
             self.grid,

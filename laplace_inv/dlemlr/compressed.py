@@ -1,0 +1,138 @@
+"""The compressed problem as DLEMLR consumes it: the one place that reads `Kernel2D.compress`.
+
+Every other DLEMLR module (features, refinement, training sets) gets the projection bases, the
+padded compressed kernels and the spectral operator from `problem(kernel)`; none calls
+`Kernel2D.compress` itself. Switching DLEMLR to another compressed-operator object means
+changing `problem` (and `DLEMLRProblem`'s fields) only.
+
+Tensors are built on request for a device and dtype and cached per problem, so a batch
+never copies the operator twice to an accelerator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from laplace_inv.dlemlr.admm import SpectralOperator
+from laplace_inv.kernels import Kernel2D
+
+#: Compression tolerance of the DLEMLR input (what the shipped weights were trained on).
+RTOL = 1e-8
+
+
+@dataclass(frozen=True)
+class DLEMLRProblem:
+    """The compressed acquisition, padded to the output grid.
+
+    Attributes
+    ----------
+    U1 : numpy.ndarray
+        Projection basis of axis 1, shape ``(n1, r1)``.
+    U2 : numpy.ndarray
+        Projection basis of axis 2, shape ``(n2, r2)``.
+    K1p : numpy.ndarray
+        Compressed kernel ``Σ1 V1ᵀ`` of axis 1 in the first ``r1`` rows of an ``(N1, N1)``
+        array, zeros below.
+    K2p : numpy.ndarray
+        The same for axis 2, ``(N2, N2)``.
+    scale : float
+        ``σ1,1·σ2,1``, the largest singular value of the 2D kernel.
+    map_shape : tuple of int
+        ``(N1, N2)``.
+
+    Examples
+    --------
+    >>> from laplace_inv.simulate import cement_kernel
+    >>> p = problem(cement_kernel())
+    >>> p.K1p.shape, p.map_shape
+    ((64, 64), (64, 64))
+    """
+
+    U1: np.ndarray
+    U2: np.ndarray
+    K1p: np.ndarray
+    K2p: np.ndarray
+    scale: float
+    map_shape: tuple[int, int]
+    _tensors: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """``(r1, r2)``: retained components per axis, at most ``(N1, N2)``."""
+        return (min(self.U1.shape[1], self.map_shape[0]), min(self.U2.shape[1], self.map_shape[1]))
+
+    def tensors(self, device: torch.device | str, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+        """``U1``, ``U2``, ``K1p``, ``K2p`` as tensors on ``device`` (cached)."""
+        key = ("arrays", str(torch.device(device)), dtype)
+        if key not in self._tensors:
+            self._tensors[key] = {
+                name: torch.from_numpy(np.ascontiguousarray(getattr(self, name))).to(
+                    device=device, dtype=dtype
+                )
+                for name in ("U1", "U2", "K1p", "K2p")
+            }
+        return self._tensors[key]
+
+    def spectral(
+        self, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+    ) -> SpectralOperator:
+        """The `SpectralOperator` of the padded kernels on ``device`` (cached)."""
+        key = ("spectral", str(torch.device(device)), dtype)
+        if key not in self._tensors:
+            op = SpectralOperator.from_padded(self.K1p, self.K2p, dtype)
+            self._tensors[key] = SpectralOperator(
+                V1=op.V1.to(device), V2=op.V2.to(device), s2=op.s2.to(device)
+            )
+        return self._tensors[key]
+
+    def cached(self, name: str, build: Any) -> Any:
+        """A derived quantity, computed once per problem by ``build()``."""
+        if name not in self._tensors:
+            self._tensors[name] = build()
+        return self._tensors[name]
+
+
+def problem(kernel: Kernel2D, rtol: float = RTOL) -> DLEMLRProblem:
+    """The kernel's `DLEMLRProblem` (cached with the kernel's compression).
+
+    Parameters
+    ----------
+    kernel : Kernel2D
+        The acquisition.
+    rtol : float
+        Compression tolerance passed to `Kernel2D.compress`.
+
+    Returns
+    -------
+    DLEMLRProblem
+
+    Examples
+    --------
+    >>> from laplace_inv.simulate import cement_kernel
+    >>> k = cement_kernel()
+    >>> problem(k) is problem(k)
+    True
+    """
+    comp = kernel.compress(rtol)
+    cache = comp.__dict__.setdefault("_dlemlr_problem", {})
+    if "problem" not in cache:
+        N1, N2 = kernel.map_shape
+        K1p = np.zeros((N1, N1))
+        K2p = np.zeros((N2, N2))
+        r1 = min(comp.K1.shape[0], N1)
+        r2 = min(comp.K2.shape[0], N2)
+        K1p[:r1] = comp.K1[:r1]
+        K2p[:r2] = comp.K2[:r2]
+        cache["problem"] = DLEMLRProblem(
+            U1=comp.U1,
+            U2=comp.U2,
+            K1p=K1p,
+            K2p=K2p,
+            scale=float(comp.s1[0] * comp.s2[0]),
+            map_shape=(N1, N2),
+        )
+    return cache["problem"]
