@@ -26,6 +26,10 @@ BENCH_EPILOG = """examples:
 """
 
 
+#: Optional peer packages' methods, registered on demand (`laplace_inv.bench.peers`).
+PEER_METHODS = ("flint", "iltpy")
+
+
 def build_parser(prog: str = "laplace-inv bench") -> argparse.ArgumentParser:
     """The argument parser of :func:`bench_main`."""
     p = argparse.ArgumentParser(
@@ -134,6 +138,8 @@ def bench_main(argv: list[str] | None = None, prog: str = "laplace-inv bench") -
         if args.methods is None
         else [m.strip() for m in args.methods.split(",") if m.strip()]
     )
+    if any(m in PEER_METHODS for m in methods):
+        import laplace_inv.bench.peers  # noqa: F401  (registers the optional peers)
     unknown = [m for m in methods if m not in available_methods()]
     if unknown or not methods:
         print(
