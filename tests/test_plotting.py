@@ -45,7 +45,7 @@ def test_plot_map_t1_t2(tmp_path, close_figures):
     fig = plot_map(F, G1, G2, ("T1_IR", "T2"), title="map", peaks="auto", reference=F)
     close_figures.append(fig)
     assert isinstance(fig, Figure)
-    assert len(fig.axes) == 3  # the map and its two projections
+    assert len(fig.axes) == 4  # the map, its two projections and the colour bar
     main = fig.axes[0]
     assert main.get_xlabel() == "T2 (ms)"
     assert main.get_ylabel() == "T1 (ms)"
@@ -94,13 +94,13 @@ def test_plot_comparison(tmp_path, close_figures):
     close_figures.append(fig)
     titles = [a.get_title() for a in fig.axes if a.get_title()]
     assert titles == ["Truth", "Tikhonov", "L1"]
-    assert len(fig.axes) == 9
+    assert len(fig.axes) == 10  # 3 x (map + 2 projections) + one shared colour bar
     assert sum(a.get_xlabel() == "T2 (ms)" for a in fig.axes) == 3
     path = save_figure(fig, tmp_path / "cmp.png")
     assert path.exists() and path.stat().st_size > 0
     fig2 = plot_comparison(results, G1, G2, ("T1_SR", "T2"))
     close_figures.append(fig2)
-    assert len(fig2.axes) == 6
+    assert len(fig2.axes) == 7
 
 
 def test_all_zero_and_tiny_maps(close_figures):
