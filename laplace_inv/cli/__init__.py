@@ -18,7 +18,7 @@ __all__ = ["build_parser", "main"]
 
 EPILOG = """examples:
   laplace-inv --version
-  laplace-inv demo --methods tikhonov -o demo_out      # the cement demo (works offline)
+  laplace-inv demo --methods upen -o demo_out          # the cement demo (works offline)
   laplace-inv -v bench --list-methods                  # global options before or after
   laplace-inv bench -q --list-methods
 
@@ -100,7 +100,8 @@ def _defaults(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else logging.WARNING - 10 * min(verbose, 2)
+    # -q silences tables and progress, never warnings (a wrong unit must not pass unseen)
+    level = logging.WARNING if quiet else logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("laplace_inv").setLevel(level)
 

@@ -14,9 +14,9 @@ from laplace_inv.cli.output import ResultWriter, check_absent
 log = logging.getLogger("laplace_inv")
 
 EPILOG = """examples:
-  laplace-inv demo --methods tikhonov -o demo_out                 # one method, fast
-  laplace-inv demo --methods tikhonov,l1 -o demo_out --overwrite  # a subset ('a,b' or 'a b')
-  laplace-inv demo --dataset embedded --methods tikhonov -o demo_offline   # never downloads
+  laplace-inv demo --methods upen -o demo_out                 # one method, fast
+  laplace-inv demo --methods upen,l1 -o demo_out --overwrite  # a subset ('a,b' or 'a b')
+  laplace-inv demo --dataset embedded --methods upen -o demo_offline   # never downloads
   laplace-inv demo                   # every method -> ./laplace_inv_out
 
 data: the real cement data are read from $LAPLACE_INV_DATA/cement_t1t2_ircpmg/, the cache

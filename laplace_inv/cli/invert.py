@@ -20,10 +20,10 @@ from laplace_inv.cli.output import ResultWriter, check_absent, write_map_csv
 log = logging.getLogger("laplace_inv")
 
 EPILOG = """examples:
-  laplace-inv invert scan.npz --method tikhonov -o out          # npz with data, tau1, tau2, kinds
-  laplace-inv invert scan.npz --methods tikhonov,l1 -o out --overwrite
+  laplace-inv invert scan.npz -o out            # npz with data, tau1, tau2, kinds; UPEN
+  laplace-inv invert scan.npz --methods upen,tikhonov -o out --overwrite
   laplace-inv invert S.csv --tau1 t1.csv --tau2 t2.csv --kinds T1_IR T2 --time-unit 1e-3 -o out
-  laplace-inv invert 'scans/*.npz' --method tikhonov -o out     # several inputs: one folder each
+  laplace-inv invert 'scans/*.npz' --figure-format svg -o out   # several inputs: one folder each
   laplace-inv invert upen_folder --method tikhonov --grid 32 -o out   # Upen2DTool folder
 
 outputs (refused if present, unless --overwrite; written atomically):

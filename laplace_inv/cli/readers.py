@@ -140,10 +140,15 @@ def unit_warnings(tau1: Any, tau2: Any, kinds: tuple[str, str]) -> list[str]:
                 )
             continue
         spacing = float(np.min(np.diff(np.sort(tau)))) if tau.size > 1 else hi
-        if kind == "T2" and spacing > 1.0:
+        if kind == "T2" and (spacing > 0.05 or hi > 100.0):
+            what = (
+                f"an echo spacing of {spacing:.3g} s"
+                if spacing > 1.0
+                else f"echoes up to {hi:.3g} s"
+            )
             msgs.append(
-                f"axis {i} (T2): an echo spacing of {spacing:.3g} s is implausible for CPMG; "
-                f"if the file is in ms, pass --time-unit 1e-3"
+                f"axis {i} (T2): {what} is implausible for CPMG; "
+                "if the file is in ms, pass --time-unit 1e-3"
             )
         elif kind != "T2" and hi >= 1e3:
             msgs.append(
