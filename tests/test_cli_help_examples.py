@@ -1,11 +1,11 @@
 """Every example printed by every `laplace-inv ... --help` runs.
 
 The examples are read from the help texts themselves (the lines under "examples:"), so a help
-text cannot drift from what the command accepts. They run in a temporary folder holding small
-inputs with the names the examples use (scan.npz, S.csv, t1.csv, t2.csv, scans/*.npz,
-upen_folder/, my_method.py), with the demo on its embedded dataset. Two kinds of example are checked by
-parsing only: `bench` examples get `--list-methods` appended (a benchmark run takes minutes)
-and `train` examples `--help` (training takes hours). The bare `laplace-inv demo` (every
+text cannot drift from what the command accepts. They run in a temporary folder holding
+small inputs with the names the examples use (scan.npz, S.csv, t1.csv, t2.csv, scans/*.npz,
+upen_folder/, my_method.py), with the demo on its embedded dataset. Two kinds of example are
+checked by parsing only: `bench` examples get `--list-methods` appended (a benchmark run takes
+minutes) and `train` examples `--help` (training takes hours). The bare `laplace-inv demo` (every
 method) runs only with `-m slow`.
 """
 
