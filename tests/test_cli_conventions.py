@@ -169,3 +169,31 @@ def test_warning_when_axes_look_like_milliseconds(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="laplace_inv"):
         assert main(argv) == 0
     assert "implausible" not in caplog.text
+
+
+LIGHT_CHECK = """
+import contextlib, io, sys
+import laplace_inv
+before = set(sys.modules)
+from laplace_inv.cli import main
+for argv in (["--help"], ["--version"], ["demo", "--help"], ["invert", "--help"]):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+        main(argv)
+heavy = ("torch", "cvxpy", "matplotlib", "sklearn", "scipy")
+print(sorted(m for m in set(sys.modules) - before if m.split(".")[0] in heavy))
+"""
+
+
+def test_help_and_version_import_no_heavy_library():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.run(
+        [sys.executable, "-c", LIGHT_CHECK], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"  # nothing beyond what `import laplace_inv` loads

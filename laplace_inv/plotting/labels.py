@@ -42,6 +42,17 @@ def _overlaps(a: tuple, b: tuple, pad: float = 2.0) -> bool:
     )
 
 
+def _leader_clear(x: float, y: float, box: tuple, placed: list[tuple]) -> bool:
+    """Whether the leader line from the peak to the label's nearest corner misses the others."""
+    cx = box[0] if abs(box[0] - x) < abs(box[2] - x) else box[2]
+    cy = box[1] if abs(box[1] - y) < abs(box[3] - y) else box[3]
+    for t in (0.25, 0.5, 0.75):
+        px, py = x + t * (cx - x), y + t * (cy - y)
+        if any(o[0] <= px <= o[2] and o[1] <= py <= o[3] for o in placed):
+            return False
+    return True
+
+
 def _text_size(text: str, fontsize: float) -> tuple[float, float]:
     lines = text.split("\n")
     return (0.62 * fontsize * max(len(s) for s in lines) + 6.0, 1.25 * fontsize * len(lines) + 4.0)
@@ -66,7 +77,12 @@ def place(points: np.ndarray, texts: list[str], area: tuple[float, float], fonts
         for dx, dy in _OFFSETS:
             box = _box(x, y, dx, dy, size)
             inside = box[0] >= 0 and box[1] >= 0 and box[2] <= W and box[3] <= H
-            if inside and not any(_overlaps(box, o) for o in placed + markers):
+            blocked = placed + markers
+            if (
+                inside
+                and not any(_overlaps(box, o) for o in blocked)
+                and _leader_clear(x, y, box, placed)
+            ):
                 placed.append(box)
                 offsets.append((dx, dy))
                 break
