@@ -197,3 +197,14 @@ def test_help_and_version_import_no_heavy_library():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"  # nothing beyond what `import laplace_inv` loads
+
+
+def test_several_methods_write_one_set_each_and_a_comparison(tmp_path):
+    scan = small_scan(tmp_path / "scan.npz")
+    out = tmp_path / "out"
+    assert main(["invert", str(scan), "--methods", "upen", "tikhonov", "-q", "-o", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        [f"scan_{m}_map.{ext}" for m in ("upen", "tikhonov") for ext in ("npz", "csv", "png")]
+        + ["scan_comparison.png"]
+    )

@@ -30,7 +30,8 @@ outputs (refused if present, unless --overwrite; written atomically):
   STEM_map.npz   the map, grids (SI) and kinds (laplace_inv.io.load_result_npz reads it)
   STEM_map.csv   the map with axis 1 down the first column, axis 2 along the header row
   STEM_map.png   the figure (--figure-format svg or pdf for vector output)
-With several methods the names are STEM_METHOD_map.*.
+With several methods the names are STEM_METHOD_map.*, and STEM_comparison.png shows all the
+maps side by side on one colour scale.
 """
 
 
@@ -98,6 +99,8 @@ def _targets(folder: Path, stem: str, methods: list[str], fig_ext: str) -> dict[
     for name in methods:
         base = f"{stem}_{name}_map" if len(methods) > 1 else f"{stem}_map"
         out[name] = [folder / f"{base}.npz", folder / f"{base}.csv", folder / f"{base}.{fig_ext}"]
+    if len(methods) > 1:
+        out["comparison"] = [folder / f"{stem}_comparison.{fig_ext}"]
     return out
 
 
@@ -123,10 +126,27 @@ def _stage(writer: ResultWriter, name: str, res: Any, paths: list[Path], source:
     writer.add(fig_path, lambda t: fig.savefig(t, dpi=150, bbox_inches="tight"))
 
 
+def _stage_comparison(writer: ResultWriter, results: list, path: Path, source: str) -> None:
+    from laplace_inv.plotting import plot_comparison
+
+    first = results[0][1]
+    fig = plot_comparison(
+        [(name, res.map) for name, res in results],
+        first.grid1,
+        first.grid2,
+        first.kinds,
+        peaks="auto",
+    )
+    fig.suptitle(Path(source).name, fontsize=11)
+    writer.add(path, lambda t: fig.savefig(t, dpi=150, bbox_inches="tight"))
+
+
 def _write(results: list, targets: dict, source: str, overwrite: bool) -> list[Path]:
     with ResultWriter(overwrite=overwrite) as writer:
         for name, res in results:
             _stage(writer, name, res, targets[name], source)
+        if "comparison" in targets and len(results) > 1:
+            _stage_comparison(writer, results, targets["comparison"][0], source)
     return writer.written
 
 

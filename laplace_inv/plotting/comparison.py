@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from matplotlib.collections import QuadMesh
 from matplotlib.figure import Figure
 
 from laplace_inv.metrics import _check_map, projections
 from laplace_inv.plotting import PEAK_THRESHOLD
 from laplace_inv.plotting._style import check_kinds
-from laplace_inv.plotting.maps import plot_map
+from laplace_inv.plotting.maps import plot_map, set_colorbar_ticks
 
 __all__ = ["plot_comparison"]
 
@@ -37,7 +38,7 @@ def plot_comparison(
     peaks: str | None = None,
     log_scale_units: str = "ms",
     panel_size: float = 3.6,
-    shared_scale: bool = True,
+    shared_scale: bool = False,
     intensity: str = "log",
     decades: float = 2.0,
     regions: Sequence[Any] | None = None,
@@ -65,8 +66,9 @@ def plot_comparison(
     panel_size : float
         Width and height of one column in inches.
     shared_scale : bool
-        One colour scale (and one colour bar) for all panels, and shared projection axes;
-        otherwise each panel has its own.
+        One colour scale for all panels and shared projection axes (Fig. 2 of the DLEMLR
+        paper); otherwise each map is scaled to its own maximum (a sparse map's spikes then
+        cannot wash out the others). Either way one colour bar serves every panel.
     intensity : {"log", "linear"}
         Contour level spacing (see `plot_map`).
     decades : float
@@ -100,9 +102,9 @@ def plot_comparison(
     if shared_scale:
         pmax = max(float(max(p.max() for p in projections(F))) for F in maps)
     n = len(columns)
-    width, height = panel_size * n + (0.5 if shared_scale else 0.0), panel_size * 1.18
+    width, height = panel_size * n + 0.5, panel_size * 1.18
     fig = Figure(figsize=(width, height))
-    left, right = 0.55 / width, (0.55 if shared_scale else 0.15) / width
+    left, right = 0.55 / width, 0.55 / width
     slot = (1.0 - left - right) / n
     last = None
     box = (0.0, 0.0, 0.0, 0.0)
@@ -123,23 +125,19 @@ def plot_comparison(
             intensity=intensity,
             decades=decades,
             vmax=vmax if vmax and vmax > 0 else None,
-            colorbar=not shared_scale,
+            colorbar=False,
             regions=regions,
             peak_threshold=peak_threshold,
             projection_max=pmax if pmax and pmax > 0 else None,
         )
         last = ax
-    if shared_scale and last is not None:
-        mappables = [c for c in last.collections if hasattr(c, "levels")]
-        if mappables:
-            _, y0, _, h = last.get_position().bounds
-            rect = (box[0] + box[2] + 0.12 / width, y0, 0.12 / width, h)
-            cax = fig.add_axes(rect)
-            cbar = fig.colorbar(mappables[0], cax=cax)
-            cax.tick_params(labelsize=7)
-            cbar.set_label("intensity / max of all panels", fontsize=8)
-            if intensity == "log":
-                ticks = [t for t in (0.001, 0.01, 0.1, 1.0) if t >= 10.0**-decades]
-                cbar.set_ticks(ticks)
-                cbar.set_ticklabels([f"{t:g}" for t in ticks])
+    meshes = [c for c in last.collections if isinstance(c, QuadMesh)] if last else []
+    if meshes:
+        _, y0, _, h = last.get_position().bounds  # type: ignore[union-attr]
+        cax = fig.add_axes((box[0] + box[2] + 0.12 / width, y0, 0.12 / width, h))
+        cbar = fig.colorbar(meshes[0], cax=cax)
+        cax.tick_params(labelsize=7)
+        scale = "max of all panels" if shared_scale else "max of each map"
+        cbar.set_label(f"intensity / {scale}", fontsize=8)
+        set_colorbar_ticks(cbar, meshes[0], intensity)
     return fig

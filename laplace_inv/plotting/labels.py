@@ -118,7 +118,7 @@ def label_peaks(
     x = np.array([p.position[1] * f2 for p in peaks])  # type: ignore[attr-defined]
     y = np.array([p.position[0] * f1 for p in peaks])  # type: ignore[attr-defined]
     texts = [peak_text(p, kinds, units, f1, f2) for p in peaks]
-    ax.plot(x, y, marker="+", ms=8, mew=1.4, color=REF_COLOUR, ls="none", zorder=5)
+    ax.plot(x, y, marker="+", ms=6, mew=1.0, color=REF_COLOUR, ls="none", zorder=5)
     offsets = None
     if len(peaks) <= max_inside:
         offsets = place(_to_points(ax, x, y), texts, main_size_points(ax), FONT_SIZE - 1)
@@ -138,11 +138,16 @@ def label_peaks(
             )
         return ""
     lines = []
-    for i, (xi, yi, text) in enumerate(zip(x, y, texts, strict=True), start=1):
+    numbers = [str(i) for i in range(1, len(peaks) + 1)]
+    spots = place(_to_points(ax, x, y), numbers, main_size_points(ax), FONT_SIZE - 1)
+    spots = spots or [(3, 3)] * len(numbers)
+    for i, (xi, yi, text, (dx, dy)) in enumerate(zip(x, y, texts, spots, strict=True), start=1):
         ax.annotate(
             str(i),
             (xi, yi),
-            xytext=(3, 3),
+            xytext=(dx, dy),
+            ha="left" if dx > 0 else "right",
+            va="bottom" if dy > 0 else "top",
             textcoords="offset points",
             fontsize=FONT_SIZE - 1,
             color=REF_COLOUR,

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import LogNorm, Normalize
+from matplotlib.colors import BoundaryNorm, LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -73,14 +73,22 @@ def _select_peaks(peaks: Any, Fc: np.ndarray, g1: np.ndarray, g2: np.ndarray, th
     return [p for p in peaks if not np.isfinite(p.fraction) or p.fraction >= threshold]
 
 
-def _draw_map(ax: Axes, Z: np.ndarray, x: np.ndarray, y: np.ndarray, style: dict) -> Any:
-    levels, norm = intensity_levels(style["intensity"], style["levels"], style["decades"])
-    if min(Z.shape) < 2 or not np.any(Z >= levels[0]):
-        return None
-    Zc = np.where(Z >= levels[0], np.minimum(Z, 1.0), np.nan)
-    cs = ax.contourf(x, y, Zc, levels=levels, cmap=style["cmap"], norm=norm, zorder=1)
-    ax.contour(x, y, Zc, levels=levels, colors="k", linewidths=0.25, alpha=0.35, zorder=2)
-    return cs
+def _draw_map(ax: Axes, Z: np.ndarray, coords: tuple, style: dict) -> Any:
+    """Cells filled by contour band (so one-cell peaks stay visible) and contour lines."""
+    import matplotlib
+
+    x, y, x_edges, y_edges = coords
+    levels, _ = intensity_levels(style["intensity"], style["levels"], style["decades"])
+    cmap = matplotlib.colormaps[style["cmap"]]
+    norm = BoundaryNorm(levels, cmap.N)
+    Zc = np.where(Z >= levels[0], np.minimum(Z, 1.0), np.nan)  # below the lowest level: blank
+    mesh = ax.pcolormesh(x_edges, y_edges, Zc, cmap=cmap, norm=norm, shading="flat", zorder=1)
+    if min(Z.shape) >= 2 and np.any(Z >= levels[0]):
+        lines = np.where(np.isfinite(Zc), Zc, 0.0)
+        ax.contour(
+            x, y, lines, levels=levels[::2], colors="k", linewidths=0.3, alpha=0.45, zorder=2
+        )
+    return mesh
 
 
 def _projections(panel: Panel, Fc, ref, x, y, proj_max: float | None) -> None:
@@ -106,14 +114,21 @@ def add_colorbar(fig: Figure, mappable: Any, rect: Sequence[float], intensity: s
     x0, y0, w, h = rect
     cax = fig.add_axes((x0 + 0.1 * w, y0 + 0.25 * h, 0.8 * w, 0.14 * h))
     cbar = fig.colorbar(mappable, cax=cax, orientation="horizontal")
-    if intensity == "log":
-        cbar.set_ticks([t for t in (0.001, 0.01, 0.1, 1.0) if t >= mappable.norm.vmin])
-        cbar.set_ticklabels([f"{t:g}" for t in cbar.get_ticks()])
-    else:
-        cbar.set_ticks([0.0, 0.5, 1.0])
+    set_colorbar_ticks(cbar, mappable, intensity)
     cax.tick_params(labelsize=FONT_SIZE - 2, length=2, pad=1)
     cax.set_title("intensity / max", fontsize=FONT_SIZE - 1, pad=2)
     return cax
+
+
+def set_colorbar_ticks(cbar: Any, mappable: Any, intensity: str) -> None:
+    """Ticks at decades (log) or at 0.5 and 1 (linear), within the colour bar's range."""
+    lo = float(mappable.norm.boundaries[0])
+    if intensity == "log":
+        ticks = [t for t in (0.001, 0.01, 0.1, 1.0) if t >= lo * (1 - 1e-9)]
+    else:
+        ticks = [lo, 0.5, 1.0]
+    cbar.set_ticks(ticks)
+    cbar.set_ticklabels([f"{t:g}" for t in ticks])
 
 
 def _legend_below(ax: Axes, handles: list, text: str) -> None:
@@ -148,7 +163,7 @@ def plot_map(
     cmap: str = MAP_CMAP,
     intensity: str = "log",
     decades: float = 2.0,
-    levels: int = 12,
+    levels: int = 13,
     vmax: float | None = None,
     colorbar: bool = True,
     regions: Sequence[Any] | None = None,
@@ -249,9 +264,7 @@ def plot_map(
     ax.set_ylabel(label1)
     style = {"intensity": intensity, "levels": levels, "decades": decades, "cmap": cmap}
     Z = Fc / top_value if top_value > 0 else np.zeros_like(Fc)
-    cs = _draw_map(ax, Z, x, y, style)
-    if cs is None:  # flat or one-row map: still draw cells so the figure is not blank
-        ax.pcolormesh(x_edges, y_edges, Z, cmap=cmap, vmin=0, vmax=1, rasterized=True)
+    cs = _draw_map(ax, Z, (x, y, x_edges, y_edges), style)
     if ref is not None and min(ref.shape) >= 2 and ref.max() > 0:
         ax.contour(
             x,
@@ -283,7 +296,7 @@ def plot_map(
     listed = label_peaks(ax, shown, kinds, log_scale_units, f1, f2)
     _legend_below(ax, handles, listed)
     _projections(panel, Fc, ref, x, y, projection_max)
-    if colorbar and cs is not None:
+    if colorbar:
         add_colorbar(fig, cs, panel.corner, intensity)
     if title:
         panel.top.set_title(title, fontsize=FONT_SIZE + 2)
