@@ -11,11 +11,14 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.patheffects import withStroke
 
 from laplace_inv.plotting._style import FONT_SIZE, REF_COLOUR, fmt, symbol_unit
 from laplace_inv.plotting.layout import main_size_points
 
 _OFFSETS = [(dx, dy) for r in (10, 24, 40) for dx, dy in ((r, r), (r, -r), (-r, r), (-r, -r))]
+_NUMBER_OFFSETS = [(dx, dy) for r in (4, 10, 16) for dx, dy in ((r, r), (r, -r), (-r, r), (-r, -r))]
+_LEADER = {"arrowstyle": "-", "lw": 0.6, "color": "0.25", "shrinkA": 0, "shrinkB": 2}
 
 
 def peak_text(peak: object, kinds: Sequence[str], units: str, f1: float, f2: float) -> str:
@@ -58,7 +61,13 @@ def _text_size(text: str, fontsize: float) -> tuple[float, float]:
     return (0.62 * fontsize * max(len(s) for s in lines) + 6.0, 1.25 * fontsize * len(lines) + 4.0)
 
 
-def place(points: np.ndarray, texts: list[str], area: tuple[float, float], fontsize: float):
+def place(
+    points: np.ndarray,
+    texts: list[str],
+    area: tuple[float, float],
+    fontsize: float,
+    offsets: list[tuple[int, int]] | None = None,
+):
     """Offsets (points) for each label, or None when they cannot all fit inside ``area``.
 
     Examples
@@ -74,7 +83,7 @@ def place(points: np.ndarray, texts: list[str], area: tuple[float, float], fonts
     offsets = []
     for (x, y), text in zip(points, texts, strict=True):
         size = _text_size(text, fontsize)
-        for dx, dy in _OFFSETS:
+        for dx, dy in offsets or _OFFSETS:
             box = _box(x, y, dx, dy, size)
             inside = box[0] >= 0 and box[1] >= 0 and box[2] <= W and box[3] <= H
             blocked = placed + markers
@@ -133,14 +142,16 @@ def label_peaks(
                 va="bottom" if dy > 0 else "top",
                 fontsize=FONT_SIZE - 1,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.85, "lw": 0.3},
-                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.3"} if abs(dx) > 10 else None,
+                arrowprops=_LEADER if abs(dx) > 10 else None,
                 zorder=6,
             )
         return ""
     lines = []
     numbers = [str(i) for i in range(1, len(peaks) + 1)]
-    spots = place(_to_points(ax, x, y), numbers, main_size_points(ax), FONT_SIZE - 1)
-    spots = spots or [(3, 3)] * len(numbers)
+    spots = place(
+        _to_points(ax, x, y), numbers, main_size_points(ax), FONT_SIZE - 1, _NUMBER_OFFSETS
+    )
+    spots = spots or [(4, 4)] * len(numbers)
     for i, (xi, yi, text, (dx, dy)) in enumerate(zip(x, y, texts, spots, strict=True), start=1):
         ax.annotate(
             str(i),
@@ -148,10 +159,12 @@ def label_peaks(
             xytext=(dx, dy),
             ha="left" if dx > 0 else "right",
             va="bottom" if dy > 0 else "top",
+            arrowprops=_LEADER if abs(dx) > 4 else None,
             textcoords="offset points",
             fontsize=FONT_SIZE - 1,
             color=REF_COLOUR,
             fontweight="bold",
+            path_effects=[withStroke(linewidth=2.0, foreground="white")],
             zorder=6,
         )
         lines.append(f"{i}: " + text.replace("\n", ", "))
