@@ -52,8 +52,8 @@ class ListAction(argparse.Action):
             bad = [v for v in items if v not in self.allowed]
             if bad:
                 parser.error(
-                    f"{option_string}: unknown value(s) {', '.join(bad)}; choose from "
-                    f"{', '.join(self.allowed)} (as 'a,b' or 'a b')"
+                    f"argument {option_string}: invalid choice: {', '.join(map(repr, bad))} "
+                    f"(choose from {', '.join(self.allowed)}, as 'a,b' or 'a b')"
                 )
         if self.length is not None and len(items) != self.length:
             parser.error(f"{option_string} takes {self.length} values, got {len(items)}: {items}")
