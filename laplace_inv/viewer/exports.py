@@ -1,0 +1,233 @@
+"""Files the viewer hands to the browser: figure, map, region table, reproducible code."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+AXIS_NAMES = {"T1_IR": "T1", "T1_SR": "T1", "T2": "T2", "D": "D"}
+
+
+def _axis_name(kind: str) -> str:
+    return AXIS_NAMES.get(kind, kind)
+
+
+def _unit(kind: str) -> str:
+    return "m2/s" if kind == "D" else "s"
+
+
+def map_npz(label: str, res: Any, meta: dict) -> bytes:
+    """The map in the package's result format (``save_result_npz``) with ``meta`` attached."""
+    from laplace_inv.io import save_result_npz
+
+    with tempfile.TemporaryDirectory(prefix="laplace_inv_view_") as tmp:
+        path = save_result_npz(
+            Path(tmp) / "map.npz", res.map, res.grid1, res.grid2, res.kinds, meta
+        )
+        return path.read_bytes()
+
+
+def map_csv(label: str, res: Any) -> bytes:
+    """The map as CSV with its axes: first row axis 2, first column axis 1 (SI units).
+
+    Examples
+    --------
+    >>> from laplace_inv.base import InversionResult
+    >>> from laplace_inv.simulate import cement_kernel
+    >>> k = cement_kernel(4)
+    >>> text = map_csv("upen", InversionResult(np.ones((4, 4)), k, np.zeros((48, 1000))))
+    >>> text.decode().splitlines()[1].split(",")[0]
+    'T1 (s) \\\\ T2 (s)'
+    """
+    k1, k2 = res.kinds
+    buf = io.StringIO()
+    buf.write(
+        f"# laplace_inv map, method {label}, kinds {k1}-{k2}; rows: {_axis_name(k1)} "
+        f"({_unit(k1)}), columns: {_axis_name(k2)} ({_unit(k2)})\n"
+    )
+    writer = csv.writer(buf, lineterminator="\n")
+    corner = f"{_axis_name(k1)} ({_unit(k1)}) \\ {_axis_name(k2)} ({_unit(k2)})"
+    writer.writerow([corner, *(f"{v:.8g}" for v in res.grid2)])
+    for g, row in zip(res.grid1, np.asarray(res.map), strict=True):
+        writer.writerow([f"{g:.8g}", *(f"{v:.8g}" for v in row)])
+    return buf.getvalue().encode()
+
+
+def regions_csv(rows: list[dict], kinds: tuple[str, str]) -> bytes:
+    """The region table as CSV: fraction, positions (SI), widths (decades), ratio."""
+    if not rows:
+        raise ValueError("the region table is empty: draw a region and run a method first")
+    n1, n2 = (_axis_name(k) for k in kinds)
+    u1, u2 = (_unit(k) for k in kinds)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(
+        [
+            "region",
+            "method",
+            "fraction",
+            f"{n1} ({u1})",
+            f"{n2} ({u2})",
+            f"{n1} log width (decades)",
+            f"{n2} log width (decades)",
+            "T1/T2",
+        ]
+    )
+    for row in rows:
+        pos = list(row["position"]) + [None, None]
+        width = list(row["log_width"]) + [None, None]
+        ratio = row.get("ratio")
+        writer.writerow(
+            [
+                row["region"],
+                row["method"],
+                f"{row['fraction']:.6g}",
+                *("" if v is None else f"{v:.6g}" for v in (pos[0], pos[1], width[0], width[1])),
+                "" if ratio is None else f"{ratio:.6g}",
+            ]
+        )
+    return buf.getvalue().encode()
+
+
+def figure(results: dict, fmt: str) -> bytes:
+    """The maps side by side (``plot_comparison``) as PNG or SVG.
+
+    Maps on another grid than the first one are left out (one figure shares one grid).
+    """
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"figure format must be png or svg, got {fmt!r}")
+    if not results:
+        raise ValueError("there is no map to export yet: run a method first")
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from laplace_inv.plotting import plot_comparison
+
+    first = next(iter(results.values()))
+    same = [
+        (label, res.map)
+        for label, res in results.items()
+        if res.grid1.shape == first.grid1.shape
+        and np.allclose(res.grid1, first.grid1)
+        and np.allclose(res.grid2, first.grid2)
+    ]
+    fig = plot_comparison(same, first.grid1, first.grid2, first.kinds)
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format=fmt, dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def _source_lines(source: dict) -> list[str]:
+    if "dataset" in source:
+        name = source["dataset"]
+        if name.startswith("demo:"):
+            demo = name.split(":", 1)[1]
+            return [
+                "from laplace_inv import simulate",
+                "from laplace_inv.viewer.core import open_dataset",
+                "",
+                f"acq = open_dataset({name!r})  # simulate.{demo}() with its fixed seed",
+            ]
+        return [
+            "from laplace_inv.viewer.core import open_dataset",
+            "",
+            f"acq = open_dataset({name!r})  # laplace_inv.datasets.load_real_dataset",
+        ]
+    args = [repr(source["path"])]
+    for key in ("tau1_path", "tau2_path", "kinds", "time_unit"):
+        if source.get(key):
+            value = tuple(source[key]) if key == "kinds" else source[key]
+            args.append(f"{key}={value!r}")
+    return ["from laplace_inv.io import read_any", "", f"acq = read_any({', '.join(args)})"]
+
+
+def python_snippet(source: dict, settings: Any, runs: dict, regions: list[dict]) -> str:
+    """Python code that recreates every map of the session and its region table."""
+    if not source:
+        raise ValueError("open a file or a dataset first")
+    lines = ['"""Recreates the laplace-inv viewer session."""', *_source_lines(source)]
+    lines += [
+        "from laplace_inv.methods import make_inverter",
+        "from laplace_inv.viewer.core import build_kernel, invert",
+        "",
+        f"kinds = {settings.kinds!r}  # None keeps the file's kinds",
+        f"fit_model = {settings.fit_model!r}",
+        "results = {}",
+    ]
+    for label, (method, params, n_grid) in runs.items():
+        lines += [
+            f"kernel = build_kernel(acq, kinds, {n_grid})",
+            f"est = make_inverter({method!r}, kernel)",
+        ]
+        if params:
+            lines.append(f"est.set_params(**{params!r})")
+        lines.append(f"results[{label!r}] = invert(est, acq, fit_model)")
+    lines.append("")
+    if regions:
+        lines += [
+            "from laplace_inv.analysis.regions import integrate_regions, regions_from_dict",
+            "",
+            f"regions = regions_from_dict({json.dumps({'region': regions})})",
+            "for label, res in results.items():",
+            "    for s in integrate_regions(res.map, res.grid1, res.grid2, regions, res.kinds):",
+            "        print(label, s.name, f'{100 * s.fraction:.1f} %', s.position)",
+        ]
+    else:
+        lines += [
+            "for label, res in results.items():",
+            "    print(label, res.relative_residual, res.peaks(min_fraction=0.03)[:3])",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def cli_command(source: dict, settings: Any, runs: dict, regions: list[dict]) -> str:
+    """``laplace-inv invert`` commands that recreate the maps (files and folders only)."""
+    if not source:
+        raise ValueError("open a file or a dataset first")
+    if "dataset" in source:
+        if source.get("folder"):
+            path = source["folder"]
+        else:
+            return (
+                "# the simulated demo datasets have no file for the command line; "
+                "use the Python snippet\n"
+            )
+    else:
+        path = source["path"]
+    base = ["laplace-inv", "invert", _quote(path)]
+    for key, flag in (("tau1_path", "--tau1"), ("tau2_path", "--tau2")):
+        if source.get(key):
+            base += [flag, _quote(source[key])]
+    if source.get("tau1_path") and source.get("kinds"):
+        base += ["--kinds", *source["kinds"]]
+    if source.get("time_unit"):
+        base += ["--time-unit", str(source["time_unit"])]
+    lines = []
+    if settings.kinds and not source.get("tau1_path"):
+        lines.append(f"# kinds {settings.kinds} were set in the viewer: use the Python snippet")
+    for method, params, n_grid in runs.values():
+        cmd = [*base, "--method", method, "--grid", str(n_grid)]
+        if regions:
+            cmd += ["--regions", "regions.toml"]
+        note = f"  # parameters set in the viewer: {params}" if params else ""
+        lines.append(" ".join(cmd) + note)
+    if regions:
+        lines.insert(0, "# save the regions from the viewer as regions.toml first")
+    return "\n".join(lines) + "\n"
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(str(text))
