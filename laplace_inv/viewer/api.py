@@ -154,7 +154,9 @@ def results(app: ViewerApp, session: Session, payload: dict) -> dict:
     """Every map of the session with the shared colour range and the region table."""
     with session.lock:
         items = list(session.results.items())
-        maps = [payloads.result_payload(label, res, session.params[label][1]) for label, res in items]
+        maps = [
+            payloads.result_payload(label, res, session.params[label][1]) for label, res in items
+        ]
         table = _table(session)
         regions = list(session.regions)
     zmax = max((float(np.max(res.map)) for _, res in items), default=1.0)

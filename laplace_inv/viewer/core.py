@@ -43,9 +43,7 @@ def dataset_names() -> list[str]:
 
 
 def _grid_hint(kernel: Kernel2D) -> tuple:
-    return tuple(
-        (float(g[0]), float(g[-1]), int(g.size)) for g in (kernel.grid1, kernel.grid2)
-    )
+    return tuple((float(g[0]), float(g[-1]), int(g.size)) for g in (kernel.grid1, kernel.grid2))
 
 
 def open_dataset(name: str) -> Acquisition:

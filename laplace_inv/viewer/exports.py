@@ -80,8 +80,8 @@ def regions_csv(rows: list[dict], kinds: tuple[str, str]) -> bytes:
         ]
     )
     for row in rows:
-        pos = list(row["position"]) + [None, None]
-        width = list(row["log_width"]) + [None, None]
+        pos = [*row["position"], None, None]
+        width = [*row["log_width"], None, None]
         ratio = row.get("ratio")
         writer.writerow(
             [
@@ -128,67 +128,74 @@ def figure(results: dict, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def _source_lines(source: dict) -> list[str]:
+def _source_lines(source: dict) -> tuple[list[str], list[str]]:
+    """Imports and code that open the session's data."""
     if "dataset" in source:
         name = source["dataset"]
-        if name.startswith("demo:"):
-            demo = name.split(":", 1)[1]
-            return [
-                "from laplace_inv import simulate",
-                "from laplace_inv.viewer.core import open_dataset",
-                "",
-                f"acq = open_dataset({name!r})  # simulate.{demo}() with its fixed seed",
-            ]
-        return [
-            "from laplace_inv.viewer.core import open_dataset",
-            "",
-            f"acq = open_dataset({name!r})  # laplace_inv.datasets.load_real_dataset",
-        ]
+        note = "simulated with a fixed seed" if name.startswith("demo:") else "load_real_dataset"
+        return (
+            ["from laplace_inv.viewer.core import open_dataset"],
+            [f"acq = open_dataset({name!r})  # {note}"],
+        )
     args = [repr(source["path"])]
     for key in ("tau1_path", "tau2_path", "kinds", "time_unit"):
         if source.get(key):
             value = tuple(source[key]) if key == "kinds" else source[key]
             args.append(f"{key}={value!r}")
-    return ["from laplace_inv.io import read_any", "", f"acq = read_any({', '.join(args)})"]
+    return ["from laplace_inv.io import read_any"], [f"acq = read_any({', '.join(args)})"]
 
 
 def python_snippet(source: dict, settings: Any, runs: dict, regions: list[dict]) -> str:
-    """Python code that recreates every map of the session and its region table."""
+    """Python code that recreates every map of the session and its region table.
+
+    Examples
+    --------
+    >>> from laplace_inv.viewer.state import Settings
+    >>> code = python_snippet({"path": "data.npz"}, Settings(), {"upen": ("upen", {}, 64)}, [])
+    >>> "make_inverter('upen', acq.kernel(n_grid=64))" in code
+    True
+    """
     if not source:
         raise ValueError("open a file or a dataset first")
-    lines = ['"""Recreates the laplace-inv viewer session."""', *_source_lines(source)]
-    lines += [
-        "from laplace_inv.methods import make_inverter",
-        "from laplace_inv.viewer.core import build_kernel, invert",
-        "",
-        f"kinds = {settings.kinds!r}  # None keeps the file's kinds",
-        f"fit_model = {settings.fit_model!r}",
-        "results = {}",
-    ]
-    for label, (method, params, n_grid) in runs.items():
-        lines += [
-            f"kernel = build_kernel(acq, kinds, {n_grid})",
-            f"est = make_inverter({method!r}, kernel)",
-        ]
-        if params:
-            lines.append(f"est.set_params(**{params!r})")
-        lines.append(f"results[{label!r}] = invert(est, acq, fit_model)")
-    lines.append("")
+    imports, body = _source_lines(source)
+    imports.append("from laplace_inv.methods import make_inverter")
+    if settings.kinds:
+        imports.append("from laplace_inv.viewer.core import build_kernel")
+    if settings.fit_model:
+        imports.append("from laplace_inv.classical.robust import fit_acquisition_model")
     if regions:
-        lines += [
-            "from laplace_inv.analysis.regions import integrate_regions, regions_from_dict",
-            "",
+        imports.append(
+            "from laplace_inv.analysis.regions import integrate_regions, regions_from_dict"
+        )
+    body.append("results = {}")
+    for label, (method, params, n_grid) in runs.items():
+        if settings.kinds:
+            kernel = f"build_kernel(acq, {tuple(settings.kinds)!r}, {n_grid})"
+        else:
+            kernel = f"acq.kernel(n_grid={n_grid})"
+        body.append(f"est = make_inverter({method!r}, {kernel})")
+        if params:
+            body.append(f"est.set_params(**{params!r})")
+        if settings.fit_model:
+            call = "fit_acquisition_model(est, acq.data, noise_std=acq.noise_std)"
+        else:
+            call = "est.invert(acq.data, noise_std=acq.noise_std)"
+        body.append(f"results[{label!r}] = {call}")
+    body.append("")
+    if regions:
+        body += [
             f"regions = regions_from_dict({json.dumps({'region': regions})})",
             "for label, res in results.items():",
             "    for s in integrate_regions(res.map, res.grid1, res.grid2, regions, res.kinds):",
             "        print(label, s.name, f'{100 * s.fraction:.1f} %', s.position)",
         ]
     else:
-        lines += [
+        body += [
             "for label, res in results.items():",
             "    print(label, res.relative_residual, res.peaks(min_fraction=0.03)[:3])",
         ]
-    return "\n".join(lines) + "\n"
+    header = ['"""Recreates the maps (and region table) of a laplace-inv viewer session."""', ""]
+    return "\n".join([*header, *imports, "", *body]) + "\n"
 
 
 def cli_command(source: dict, settings: Any, runs: dict, regions: list[dict]) -> str:

@@ -14,8 +14,7 @@ from types import ModuleType
 from typing import Any
 
 MISSING = (
-    "region integration needs laplace_inv.analysis.regions, which this installation "
-    "does not have"
+    "region integration needs laplace_inv.analysis.regions, which this installation does not have"
 )
 NO_UNCERTAINTY = (
     "uncertainty needs laplace_inv.analysis.uncertainty, which this installation does not have"
@@ -34,11 +33,12 @@ def regions_module() -> ModuleType | None:
 
 def uncertainty_module() -> ModuleType | None:
     """`laplace_inv.analysis.uncertainty`, or ``None`` when it is not installed."""
+    import importlib
+
     try:
-        from laplace_inv.analysis import uncertainty
+        return importlib.import_module("laplace_inv.analysis.uncertainty")
     except ImportError:
         return None
-    return uncertainty
 
 
 def _require() -> ModuleType:
@@ -52,6 +52,8 @@ def normalise(entries: Any) -> list[dict]:
     """Check region dictionaries from the page and return them in canonical form."""
     if not isinstance(entries, list):
         raise ValueError("regions must be a list of region entries")
+    if not entries:
+        return []
     module = _require()
     regions = module.regions_from_dict({"region": entries})
     return list(module.regions_to_dict(regions)["region"])
@@ -64,7 +66,7 @@ def to_regions(entries: list[dict]) -> list:
     return list(_require().regions_from_dict({"region": entries}))
 
 
-def load_text(filename: str, content: str) -> list[dict]:
+def load_text(filename: str, content: Any) -> list[dict]:
     """Parse an uploaded region file (``.toml`` or ``.json``) with ``load_regions``."""
     suffix = Path(str(filename)).suffix.lower()
     if suffix not in SUFFIXES:
@@ -113,7 +115,7 @@ def table(entries: list[dict], results: dict) -> dict:
     if not entries or not results:
         return {"available": True, "message": "", "rows": []}
     regions = to_regions(entries)
-    rows = []
+    rows: list[dict] = []
     for label, res in results.items():
         stats = module.integrate_regions(res.map, res.grid1, res.grid2, regions, kinds=res.kinds)
         rows.extend(_stats_row(label, s) for s in stats)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from laplace_inv.viewer.api import ROUTES, FileReply
-from laplace_inv.viewer.state import JobRunner, SessionStore
+from laplace_inv.viewer.state import JobRunner, Session, SessionStore
 
 log = logging.getLogger("laplace_inv.viewer")
 
@@ -121,7 +121,7 @@ class ViewerHandler(BaseHTTPRequestHandler):
     server: ViewerServer
     server_version = "laplace-inv-viewer"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (base signature)
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def _host_ok(self) -> bool:
@@ -184,6 +184,7 @@ class ViewerHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: {self.path}"})
             return
         app = self.server.app
+        session: Session | None
         if self.path == "/api/session":
             session = app.sessions.create()
         else:

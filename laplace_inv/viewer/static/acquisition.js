@@ -42,7 +42,7 @@ LV.renderAcquisition = function () {
   const x2 = LV.tauAxis(acq.tau2, k2);
   const rows = acq.rows.map((r, i) => ({
     type: "scatter", mode: "lines", x: x2, y: acq.row_curves[i],
-    name: `row ${r + 1}: ${LV.fmt(acq.tau1[r] * (k1 === "D" ? 1 : LV.factor(k1)))}`,
+    name: `row ${r + 1}: ${LV.fmtTau(acq.tau1[r], k1)}`,
   }));
   Plotly.react("acq-rows", rows, {
     title: { text: "Decays along axis 2 (one per row)", font: { size: 14 } },

@@ -94,7 +94,8 @@ LV.fmt = function (value, digits) {
 };
 
 /* A position in SI units shown in the display unit of its axis. */
-LV.fmtPos = (value, kind) => `${LV.fmt(value * LV.factor(kind))} ${LV.unit(kind)}`;
+LV.fmtPos = (value, kind) =>
+  (value === null || value === undefined ? "—" : `${LV.fmt(value * LV.factor(kind))} ${LV.unit(kind)}`);
 
 /* Tick values (log10 of SI) and labels (display unit) for the decades in [lo, hi]. */
 LV.decadeTicks = function (lo, hi, kind) {

@@ -67,10 +67,11 @@ LV.mapLayout = function (res) {
       LV.decadeTicks(xr[0], xr[1], k2)),
     yaxis: Object.assign({ domain: [0, main], range: yr, title: LV.axisTitle(k1), zeroline: false },
       LV.decadeTicks(yr[0], yr[1], k1)),
-    xaxis2: { domain: [0, main], matches: "x", showticklabels: false, anchor: "y2" },
-    yaxis2: { domain: [main + 0.02, 1], showticklabels: false, rangemode: "tozero", anchor: "x2" },
-    xaxis3: { domain: [main + 0.02, 0.98], showticklabels: false, rangemode: "tozero", anchor: "y3" },
-    yaxis3: { domain: [0, main], matches: "y", showticklabels: false, anchor: "x3" },
+    /* Projection axes sit on the outer sides, so their drag handles stay off the map. */
+    xaxis2: { domain: [0, main], matches: "x", showticklabels: false, anchor: "y2", side: "top" },
+    yaxis2: { domain: [main + 0.02, 1], showticklabels: false, rangemode: "tozero", anchor: "x2", side: "right" },
+    xaxis3: { domain: [main + 0.02, 0.98], showticklabels: false, rangemode: "tozero", anchor: "y3", side: "top" },
+    yaxis3: { domain: [0, main], matches: "y", showticklabels: false, anchor: "x3", side: "right" },
     shapes: shapes.shapes, annotations: shapes.annotations,
     newshape: { line: { color: "#c8382b", width: 2 }, fillcolor: "rgba(200,56,43,0.08)" },
   };
