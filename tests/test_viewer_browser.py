@@ -151,7 +151,8 @@ def _drag(drv, start, end):
 
 def _fraction(drv, region, method):
     cell = drv.find_element(
-        By.CSS_SELECTOR, f'#region-table tr[data-region="{region}"][data-method="{method}"] .fraction'
+        By.CSS_SELECTOR,
+        f'#region-table tr[data-region="{region}"][data-method="{method}"] .fraction',
     )
     return float(cell.text.split()[0])
 
@@ -186,15 +187,18 @@ def test_cement_session_in_the_browser(server, driver, downloads, tmp_path):
     _click(drv, "run")
     _wait(
         drv,
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".map-card")) == 2
-        and len(d.find_elements(By.CSS_SELECTOR, ".job[data-status=done]")) == 2,
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, ".map-card")) == 2
+            and len(d.find_elements(By.CSS_SELECTOR, ".job[data-status=done]")) == 2
+        ),
         timeout=120,
         message="UPEN and DLEMLR did not both finish",
     )
     assert _error_text(drv) == ""
     # Compare: both maps side by side on one colour scale.
     scales = drv.execute_script(
-        "return [...document.querySelectorAll('.map-plot')].map(g => [g.data[0].zmin, g.data[0].zmax]);"
+        "return [...document.querySelectorAll('.map-plot')]"
+        ".map(g => [g.data[0].zmin, g.data[0].zmax]);"
     )
     assert len(scales) == 2 and scales[0] == scales[1]
 
@@ -209,7 +213,10 @@ def test_cement_session_in_the_browser(server, driver, downloads, tmp_path):
     from selenium.webdriver.support.ui import Select
 
     Select(drv.find_element(By.ID, "intensity")).select_by_value("log")
-    _wait(drv, lambda d: d.execute_script("return document.querySelector('.map-plot').data[0].zmax < 10"))
+    _wait(
+        drv,
+        lambda d: d.execute_script("return document.querySelector('.map-plot').data[0].zmax < 10"),
+    )
     _shot(drv, "maps")
 
     _click(drv, "export-png")

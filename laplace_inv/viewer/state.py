@@ -8,15 +8,17 @@ the page polls the job until it is done, so no request ever waits for an inversi
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
-import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+log = logging.getLogger("laplace_inv.viewer")
 
 MAX_SESSIONS = 32
 MAX_WORKERS = 2
@@ -209,7 +211,7 @@ class JobRunner:
         except Exception as exc:  # the page shows any failure; the server keeps serving
             job.message = f"{type(exc).__name__}: {exc}"
             job.status = "error"
-            traceback.print_exc()
+            log.warning("viewer job %r failed", job.title, exc_info=True)
         else:
             job.progress = 1.0
             job.status = "done"

@@ -46,7 +46,7 @@ LV.renderAcquisition = function () {
   }));
   Plotly.react("acq-rows", rows, {
     title: { text: "Decays along axis 2 (one per row)", font: { size: 14 } },
-    xaxis: { type: "log", title: LV.tauTitle(k2) }, yaxis: { title: "signal" },
+    xaxis: { type: "log", title: { text: LV.tauTitle(k2) } }, yaxis: { title: { text: "signal" } },
     margin: { l: 60, r: 10, t: 40, b: 50 }, legend: { font: { size: 10 } },
   }, LV.plotConfig);
   const x1 = LV.tauAxis(acq.tau1, k1);
@@ -56,7 +56,7 @@ LV.renderAcquisition = function () {
   }));
   Plotly.react("acq-cols", cols, {
     title: { text: "Axis-1 curves (one per echo)", font: { size: 14 } },
-    xaxis: { type: "log", title: LV.tauTitle(k1) }, yaxis: { title: "signal" },
+    xaxis: { type: "log", title: { text: LV.tauTitle(k1) } }, yaxis: { title: { text: "signal" } },
     margin: { l: 60, r: 10, t: 40, b: 50 }, legend: { font: { size: 10 } },
   }, LV.plotConfig);
 };
@@ -86,8 +86,8 @@ LV.renderResidual = async function () {
     colorbar: { title: { text: "residual/σ" }, thickness: 12 },
   }], {
     title: { text: `Residual of ${label} in noise units`, font: { size: 14 } },
-    xaxis: { type: "log", title: LV.tauTitle(k2) },
-    yaxis: { type: "log", title: LV.tauTitle(k1) },
+    xaxis: { type: "log", title: { text: LV.tauTitle(k2) } },
+    yaxis: { type: "log", title: { text: LV.tauTitle(k1) } },
     margin: { l: 60, r: 10, t: 40, b: 50 },
   }, LV.plotConfig);
   const x2 = LV.tauAxis(r.tau2, k2);
@@ -98,7 +98,7 @@ LV.renderResidual = async function () {
   });
   Plotly.react("res-rows", traces, {
     title: { text: "Data and fit (first, middle, last row)", font: { size: 14 } },
-    xaxis: { type: "log", title: LV.tauTitle(k2) }, yaxis: { title: "signal" },
+    xaxis: { type: "log", title: { text: LV.tauTitle(k2) } }, yaxis: { title: { text: "signal" } },
     margin: { l: 60, r: 10, t: 40, b: 50 }, legend: { font: { size: 10 } },
   }, LV.plotConfig);
 };

@@ -63,9 +63,9 @@ LV.mapLayout = function (res) {
     title: { text: res.label, font: { size: 14 }, x: 0.02 },
     showlegend: false, dragmode: LV.opts.dragmode,
     margin: { l: 58, r: 8, t: 34, b: 46 },
-    xaxis: Object.assign({ domain: [0, main], range: xr, title: LV.axisTitle(k2), zeroline: false },
+    xaxis: Object.assign({ domain: [0, main], range: xr, title: { text: LV.axisTitle(k2) }, zeroline: false },
       LV.decadeTicks(xr[0], xr[1], k2)),
-    yaxis: Object.assign({ domain: [0, main], range: yr, title: LV.axisTitle(k1), zeroline: false },
+    yaxis: Object.assign({ domain: [0, main], range: yr, title: { text: LV.axisTitle(k1) }, zeroline: false },
       LV.decadeTicks(yr[0], yr[1], k1)),
     /* Projection axes sit on the outer sides, so their drag handles stay off the map. */
     xaxis2: { domain: [0, main], matches: "x", showticklabels: false, anchor: "y2", side: "top" },
