@@ -137,14 +137,21 @@ def _map_point(drv, label, t1, t2):
 
 
 def _drag(drv, start, end):
+    steps = [
+        (start[0] + (end[0] - start[0]) * k / 5, start[1] + (end[1] - start[1]) * k / 5)
+        for k in range(1, 6)
+    ]
+    _trace(drv, [start, *steps])
+
+
+def _trace(drv, points):
+    """Press at the first point, move through the others, release."""
     actions = ActionBuilder(drv)
     pointer = actions.pointer_action
-    pointer.move_to_location(int(start[0]), int(start[1]))
+    pointer.move_to_location(int(points[0][0]), int(points[0][1]))
     pointer.pointer_down()
-    for k in range(1, 6):
-        pointer.move_to_location(
-            int(start[0] + (end[0] - start[0]) * k / 5), int(start[1] + (end[1] - start[1]) * k / 5)
-        )
+    for x, y in points[1:]:
+        pointer.move_to_location(int(x), int(y))
     pointer.pointer_up()
     actions.perform()
 
@@ -208,6 +215,13 @@ def test_cement_session_in_the_browser(server, driver, downloads, tmp_path):
     fraction = _fraction(drv, "box 1", "upen")
     assert 83.0 <= fraction <= 85.0, fraction
     assert 70.0 <= _fraction(drv, "box 1", "dlemlr") <= 90.0
+    _click(drv, "mode-polygon")
+    corners = [(0.5, 0.004), (0.5, 0.1), (0.03, 0.1), (0.03, 0.004), (0.45, 0.004)]
+    _trace(drv, [_map_point(drv, "dlemlr", t1, t2) for t1, t2 in corners])
+    _wait(
+        drv, lambda d: d.find_elements(By.CSS_SELECTOR, '#region-table tr[data-region="polygon 2"]')
+    )
+    assert _fraction(drv, "polygon 2", "upen") == pytest.approx(fraction, abs=0.3)
     _click(drv, "mode-zoom")
     # Log intensity brings out the minor peak; the colour scale stays shared.
     from selenium.webdriver.support.ui import Select

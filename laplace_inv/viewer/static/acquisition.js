@@ -32,7 +32,10 @@ LV.tauAxis = function (values, kind) {
 /* An acquisition value: a delay in the display unit, or a b-value in s/m². */
 LV.fmtTau = (value, kind) => (kind === "D" ? `${LV.fmt(value)} s/m²` : LV.fmtPos(value, kind));
 
-LV.tauTitle = (kind) => (kind === "D" ? "b (s/m²)" : `time (${LV.opts.units})`);
+LV.tauTitle = function (kind) {
+  const what = { T1_IR: "inversion delay", T1_SR: "recovery delay", T2: "echo time" }[kind];
+  return kind === "D" ? "b (s/m²)" : `${what || "time"} (${LV.opts.units})`;
+};
 
 LV.renderAcquisition = function () {
   const acq = LV.acq;
@@ -45,7 +48,7 @@ LV.renderAcquisition = function () {
     name: `row ${r + 1}: ${LV.fmtTau(acq.tau1[r], k1)}`,
   }));
   Plotly.react("acq-rows", rows, {
-    title: { text: "Decays along axis 2 (one per row)", font: { size: 14 } },
+    title: { text: "Decays along axis 2 (one per row)", font: { size: 14 }, x: 0.02, xanchor: "left" },
     xaxis: { type: "log", title: { text: LV.tauTitle(k2) } }, yaxis: { title: { text: "signal" } },
     margin: { l: 60, r: 10, t: 40, b: 50 }, legend: { font: { size: 10 } },
   }, LV.plotConfig);
@@ -55,7 +58,7 @@ LV.renderAcquisition = function () {
     name: `echo ${c + 1}`,
   }));
   Plotly.react("acq-cols", cols, {
-    title: { text: "Axis-1 curves (one per echo)", font: { size: 14 } },
+    title: { text: "Axis-1 curves (one per echo)", font: { size: 14 }, x: 0.02, xanchor: "left" },
     xaxis: { type: "log", title: { text: LV.tauTitle(k1) } }, yaxis: { title: { text: "signal" } },
     margin: { l: 60, r: 10, t: 40, b: 50 }, legend: { font: { size: 10 } },
   }, LV.plotConfig);
@@ -85,7 +88,7 @@ LV.renderResidual = async function () {
     z: r.residual_over_noise, zmid: 0, zmin: -4, zmax: 4, colorscale: "RdBu", reversescale: true,
     colorbar: { title: { text: "residual/σ" }, thickness: 12 },
   }], {
-    title: { text: `Residual of ${label} in noise units`, font: { size: 14 } },
+    title: { text: `Residual of ${label} in noise units`, font: { size: 14 }, x: 0.02, xanchor: "left" },
     xaxis: { type: "log", title: { text: LV.tauTitle(k2) } },
     yaxis: { type: "log", title: { text: LV.tauTitle(k1) } },
     margin: { l: 60, r: 10, t: 40, b: 50 },
@@ -97,7 +100,7 @@ LV.renderResidual = async function () {
     traces.push({ type: "scatter", mode: "lines", line: { width: 2 }, x: x2, y: r.fit_rows[i], name: `fit, row ${row + 1}` });
   });
   Plotly.react("res-rows", traces, {
-    title: { text: "Data and fit (first, middle, last row)", font: { size: 14 } },
+    title: { text: "Data and fit (first, middle, last row)", font: { size: 14 }, x: 0.02, xanchor: "left" },
     xaxis: { type: "log", title: { text: LV.tauTitle(k2) } }, yaxis: { title: { text: "signal" } },
     margin: { l: 60, r: 10, t: 40, b: 50 }, legend: { font: { size: 10 } },
   }, LV.plotConfig);
