@@ -232,6 +232,39 @@ def test_new_acquisition_drops_results_of_the_old_one(server, demo):
     assert demo.post("/api/results")["results"] == []
 
 
+def test_uncertainty_runs_in_the_background(server, demo, monkeypatch):
+    """The bootstrap of `laplace_inv.analysis.uncertainty` as the viewer calls it."""
+    from types import SimpleNamespace
+
+    from laplace_inv.viewer import region_table
+
+    calls = []
+
+    def bootstrap(estimator, S, *, regions=None, n_draws=None, noise_std=None, **kwargs):
+        calls.append((type(estimator).__name__, S.shape, regions, n_draws))
+        rows = [{"name": r.name, "fraction": 0.9, "fraction_lo": 0.88} for r in regions]
+        return SimpleNamespace(table=lambda: rows)
+
+    fake = SimpleNamespace(bootstrap=bootstrap)
+    monkeypatch.setattr(region_table, "uncertainty_module", lambda: fake)
+    status, data = demo.request("/api/uncertainty", {"label": "upen"})
+    assert status == 400 and "run a method" in data["error"]
+    assert demo.run("tikhonov")["status"] == "done"
+    demo.post("/api/regions", {"regions": [BOX]})
+    job = demo.post("/api/uncertainty", {"label": "tikhonov", "n_draws": 7})
+    deadline = time.time() + 60
+    while job["status"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.05)
+        job = demo.post("/api/job", {"id": job["id"]})
+    assert job["status"] == "done", job
+    assert calls[0][0] == "TikhonovInverter" and calls[0][1] == (48, 1000)
+    assert [r.name for r in calls[0][2]] == ["main"] and calls[0][3] == 7
+    table = demo.post("/api/results")["table"]
+    assert table["uncertainty"]["tikhonov"] == [
+        {"name": "main", "fraction": 0.9, "fraction_lo": 0.88}
+    ]
+
+
 def test_core_checks():
     assert core.check_params("tikhonov", {"alpha": "gcv"}) == {"alpha": "gcv"}
     assert core.check_params("tikhonov", {"alpha": "0.5"}) == {"alpha": 0.5}
@@ -300,7 +333,7 @@ def test_module_entry_point_serves_until_interrupted():
     )
     assert "--no-browser" in help_out.stdout and "127.0.0.1" in help_out.stdout
     proc = subprocess.Popen(
-        [sys.executable, "-m", "laplace_inv.viewer", "--no-browser"],
+        [sys.executable, "-m", "laplace_inv.viewer", "/no/such/data.npz", "--no-browser"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -308,6 +341,7 @@ def test_module_entry_point_serves_until_interrupted():
     )
     try:
         line = proc.stdout.readline()
+        assert line.rstrip().endswith("?open=/no/such/data.npz  (Ctrl-C stops it)"), line
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
         with urllib.request.urlopen(url, timeout=10) as reply:
             assert b"laplace-inv viewer" in reply.read()
