@@ -22,7 +22,7 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 
 from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from laplace_inv.viewer.server import ViewerServer  # noqa: E402
 
@@ -224,14 +224,9 @@ def test_cement_session_in_the_browser(server, driver, downloads, tmp_path):
     assert _fraction(drv, "polygon 2", "upen") == pytest.approx(fraction, abs=0.3)
     _click(drv, "mode-zoom")
     # Log intensity brings out the minor peak; the colour scale stays shared.
-    from selenium.webdriver.support.ui import Select
-
     Select(drv.find_element(By.ID, "intensity")).select_by_value("log")
-    _wait(
-        drv,
-        lambda d: d.execute_script("return document.querySelector('.map-plot').data[0].zmax < 10"),
-    )
-    _shot(drv, "maps")
+    log_zmax = "return document.querySelector('.map-plot').data[0].zmax"
+    _wait(drv, lambda d: d.execute_script(log_zmax) < 10)
 
     _click(drv, "export-png")
     png = _wait_download(downloads, "laplace_inv_maps.png")
@@ -245,6 +240,15 @@ def test_cement_session_in_the_browser(server, driver, downloads, tmp_path):
     drv.find_element(By.ID, "load-regions").send_keys(str(saved))
     _wait(drv, lambda d: d.find_elements(By.CSS_SELECTOR, '#region-table tr[data-region="box 1"]'))
     assert _fraction(drv, "box 1", "upen") == pytest.approx(fraction, abs=0.05)
+
+    # Bootstrap uncertainty of the UPEN regions, in the background (a few draws keep it short).
+    Select(drv.find_element(By.ID, "unc-label")).select_by_value("upen")
+    drv.find_element(By.ID, "n-draws").send_keys("5")
+    _click(drv, "run-uncertainty")
+    cell = '#region-table tr[data-region="box 1"][data-method="upen"] .fraction'
+    _wait(drv, lambda d: "±" in d.find_element(By.CSS_SELECTOR, cell).text, timeout=120)
+    assert _fraction(drv, "box 1", "upen") == pytest.approx(fraction, abs=0.05)
+    _shot(drv, "maps")
 
     bad = tmp_path / "broken.toml"
     bad.write_text('[[region]]\nname = "x"\ntype = "box"\nx1 = [1.0]\n')

@@ -226,6 +226,12 @@ def uncertainty(app: ViewerApp, session: Session, payload: dict) -> dict:
     return app.jobs.submit(session.sid, f"uncertainty of {label}", task).to_json()
 
 
+def _kinds(session: Session) -> tuple[str, str]:
+    if session.results:
+        return next(iter(session.results.values())).kinds
+    return ("T2", "T2")
+
+
 def _runs(session: Session) -> dict:
     return {label: session.params[label] for label in session.results}
 
@@ -240,9 +246,7 @@ EXPORTS: dict[str, Callable[[Session, Any], FileReply]] = {
     "map-npz": lambda s, lbl: _map_file(s, lbl, "npz"),
     "map-csv": lambda s, lbl: _map_file(s, lbl, "csv"),
     "regions-csv": lambda s, lbl: FileReply(
-        exports.regions_csv(_table(s)["rows"], next(iter(s.results.values())).kinds)
-        if s.results
-        else exports.regions_csv([], ("T2", "T2")),
+        exports.regions_csv(_table(s)["rows"], _kinds(s), s.uncertainty),
         "laplace_inv_regions.csv",
         "text/csv",
     ),

@@ -59,39 +59,64 @@ def map_csv(label: str, res: Any) -> bytes:
     return buf.getvalue().encode()
 
 
-def regions_csv(rows: list[dict], kinds: tuple[str, str]) -> bytes:
-    """The region table as CSV: fraction, positions (SI), widths (decades), ratio."""
+UNCERTAINTY_COLUMNS = (
+    "fraction_pm68",
+    "fraction_lo95",
+    "fraction_hi95",
+    "position1_lo95",
+    "position1_hi95",
+    "position2_lo95",
+    "position2_hi95",
+)
+"""Bootstrap columns added to the region CSV when the uncertainty was computed."""
+
+
+def _uncertainty_row(uncertainty: dict, region: str, method: str) -> dict:
+    for row in uncertainty.get(method, []):
+        if row.get("kind") == "region" and row.get("name") == region:
+            return row
+    return {}
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+def regions_csv(rows: list[dict], kinds: tuple[str, str], uncertainty: dict | None = None) -> bytes:
+    """The region table as CSV: fraction, positions (SI), widths (decades), ratio.
+
+    With ``uncertainty`` (method label to bootstrap rows), the 68 % half-width of the fraction
+    and the 95 % bounds of fraction and positions are added.
+
+    Examples
+    --------
+    >>> row = {"region": "a", "method": "upen", "fraction": 0.5, "position": [0.1, 0.01],
+    ...        "log_width": [0.1, 0.2], "ratio": 10.0}
+    >>> regions_csv([row], ("T1_IR", "T2")).decode().splitlines()[1]
+    'a,upen,0.5,0.1,0.01,0.1,0.2,10'
+    """
     if not rows:
         raise ValueError("the region table is empty: draw a region and run a method first")
+    uncertainty = uncertainty or {}
     n1, n2 = (_axis_name(k) for k in kinds)
     u1, u2 = (_unit(k) for k in kinds)
+    header = ["region", "method", "fraction", f"{n1} ({u1})", f"{n2} ({u2})"]
+    header += [f"{n1} log width (decades)", f"{n2} log width (decades)", "T1/T2"]
+    extra = bool(uncertainty)
+    if extra:
+        header += list(UNCERTAINTY_COLUMNS)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        [
-            "region",
-            "method",
-            "fraction",
-            f"{n1} ({u1})",
-            f"{n2} ({u2})",
-            f"{n1} log width (decades)",
-            f"{n2} log width (decades)",
-            "T1/T2",
-        ]
-    )
+    writer.writerow(header)
     for row in rows:
         pos = [*row["position"], None, None]
         width = [*row["log_width"], None, None]
-        ratio = row.get("ratio")
-        writer.writerow(
-            [
-                row["region"],
-                row["method"],
-                f"{row['fraction']:.6g}",
-                *("" if v is None else f"{v:.6g}" for v in (pos[0], pos[1], width[0], width[1])),
-                "" if ratio is None else f"{ratio:.6g}",
-            ]
-        )
+        values = [row["fraction"], pos[0], pos[1], width[0], width[1], row.get("ratio")]
+        line = [row["region"], row["method"], *(_number(v) for v in values)]
+        if extra:
+            unc = _uncertainty_row(uncertainty, row["region"], row["method"])
+            line += [_number(unc.get(key)) for key in UNCERTAINTY_COLUMNS]
+        writer.writerow(line)
     return buf.getvalue().encode()
 
 

@@ -80,7 +80,7 @@ LV.mapLayout = function (res) {
 LV.mapConfig = function (res) {
   return {
     displaylogo: false, responsive: true,
-    modeBarButtonsToAdd: ["drawrect", "drawclosedpath", "eraseshape"],
+    modeBarButtonsToAdd: ["drawrect", "drawclosedpath"],
     toImageButtonOptions: { filename: res.label.replace(/\W+/g, "_") },
   };
 };

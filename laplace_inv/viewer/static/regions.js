@@ -138,6 +138,23 @@ LV.renderRegionList = function () {
   });
 };
 
+/* The bootstrap row of one region for one method, when the uncertainty was computed. */
+LV.uncertaintyRow = function (region, method) {
+  const rows = ((LV.table && LV.table.uncertainty) || {})[method] || [];
+  return rows.find((r) => r.kind === "region" && r.name === region) || null;
+};
+
+/* "108 ± 0.4 ms": a position with the 68 % half-width of its log10 turned into its unit. */
+LV.fmtPosPm = function (value, logPm, kind) {
+  if (logPm === undefined || logPm === null) return LV.fmtPos(value, kind);
+  const f = LV.factor(kind);
+  const pm = value * Math.LN10 * logPm * f;
+  return `${LV.fmt(value * f)} ± ${LV.fmt(pm, 2)} ${LV.unit(kind)}`;
+};
+
+LV.fmtFraction = (value, pm) =>
+  (pm === undefined || pm === null ? `${(100 * value).toFixed(1)} %` : `${(100 * value).toFixed(1)} ± ${(100 * pm).toFixed(1)} %`);
+
 LV.renderRegionStats = function () {
   const table = document.getElementById("region-table");
   table.innerHTML = "";
@@ -150,14 +167,15 @@ LV.renderRegionStats = function () {
   const n2 = LV.axisName(k2);
   LV.header(table, ["region", "method", "fraction", n1, n2, `${n1} width (dec)`, `${n2} width (dec)`, "T1/T2"]);
   info.rows.forEach((row) => {
+    const unc = LV.uncertaintyRow(row.region, row.method) || {};
     const tr = document.createElement("tr");
     tr.dataset.region = row.region;
     tr.dataset.method = row.method;
     LV.cell(tr, row.region, "text");
     LV.cell(tr, row.method, "text");
-    LV.cell(tr, `${(100 * row.fraction).toFixed(1)} %`, "fraction");
-    LV.cell(tr, row.position.length > 0 ? LV.fmtPos(row.position[0], k1) : "—");
-    LV.cell(tr, row.position.length > 1 ? LV.fmtPos(row.position[1], k2) : "—");
+    LV.cell(tr, LV.fmtFraction(row.fraction, unc.fraction_pm68), "fraction");
+    LV.cell(tr, row.position.length > 0 ? LV.fmtPosPm(row.position[0], unc.log_position1_pm68, k1) : "—");
+    LV.cell(tr, row.position.length > 1 ? LV.fmtPosPm(row.position[1], unc.log_position2_pm68, k2) : "—");
     LV.cell(tr, row.log_width.length > 0 ? LV.fmt(row.log_width[0], 2) : "—");
     LV.cell(tr, row.log_width.length > 1 ? LV.fmt(row.log_width[1], 2) : "—");
     LV.cell(tr, row.ratio === null ? "—" : LV.fmt(row.ratio));
@@ -165,27 +183,41 @@ LV.renderRegionStats = function () {
   });
 };
 
+LV.uncertaintyCells = function (row, kinds) {
+  const [k1, k2] = kinds;
+  const pct = (v) => (100 * v).toFixed(1);
+  const range = (lo, hi, k) => `${LV.fmt(lo * LV.factor(k))} – ${LV.fmt(hi * LV.factor(k))} ${LV.unit(k)}`;
+  const cells = [row.kind, row.name, LV.fmtFraction(row.fraction, row.fraction_pm68),
+    `${pct(row.fraction_lo95)} – ${pct(row.fraction_hi95)} %`];
+  cells.push(LV.fmtPosPm(row.position1, row.log_position1_pm68, k1), range(row.position1_lo95, row.position1_hi95, k1));
+  if (row.position2 !== undefined) {
+    cells.push(LV.fmtPosPm(row.position2, row.log_position2_pm68, k2), range(row.position2_lo95, row.position2_hi95, k2));
+  } else {
+    cells.push("—", "—");
+  }
+  cells.push(row.calibrated ? "yes" : "no");
+  return cells;
+};
+
 LV.renderUncertainty = function () {
   const box = document.getElementById("uncertainty");
   box.innerHTML = "";
   const unc = (LV.table && LV.table.uncertainty) || {};
+  const kinds = LV.results.length ? LV.results[0].kinds : ["T1_IR", "T2"];
+  const [n1, n2] = kinds.map(LV.axisName);
   Object.keys(unc).forEach((label) => {
     const rows = unc[label];
     if (!rows.length) return;
     const h = document.createElement("h4");
-    h.textContent = `Uncertainty of ${label}`;
+    h.textContent = `Uncertainty of ${label} (bootstrap; ± is the 68 % interval)`;
     box.appendChild(h);
     const table = document.createElement("table");
     table.className = "grid uncertainty";
-    const keys = Object.keys(rows[0]);
-    LV.header(table, keys);
+    table.dataset.method = label;
+    LV.header(table, ["kind", "name", "fraction", "fraction 95 %", n1, `${n1} 95 %`, n2, `${n2} 95 %`, "calibrated"]);
     rows.forEach((row) => {
       const tr = document.createElement("tr");
-      keys.forEach((k) => {
-        const v = row[k];
-        const text = typeof v === "number" ? LV.fmt(v) : Array.isArray(v) ? v.map((x) => (typeof x === "number" ? LV.fmt(x) : x)).join(", ") : String(v);
-        LV.cell(tr, text, typeof v === "string" ? "text" : "");
-      });
+      LV.uncertaintyCells(row, kinds).forEach((text, i) => LV.cell(tr, text, i < 2 ? "text" : ""));
       table.appendChild(tr);
     });
     box.appendChild(table);
