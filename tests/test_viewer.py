@@ -261,6 +261,28 @@ def test_uncertainty_runs_in_the_background(server, demo):
     assert demo.post("/api/results")["table"]["uncertainty"] == {}
 
 
+def test_embedded_demo_is_offered_when_the_package_ships_it(monkeypatch):
+    from types import SimpleNamespace
+
+    from laplace_inv.simulate import cement_like
+
+    sc = cement_like(snr=100)
+    ds = SimpleNamespace(
+        data=sc.data,
+        tau1=sc.kernel.axis1.tau,
+        tau2=sc.kernel.axis2.tau,
+        kinds=sc.kernel.kinds,
+        noise_std=sc.noise_std,
+        kernel=sc.kernel,
+        files={"demo.npz": Path("/pkg/demo.npz")},
+    )
+    monkeypatch.setattr(core, "_embedded_loader", lambda: lambda: ds)
+    assert core.EMBEDDED in core.dataset_names()
+    acq = core.open_dataset(core.EMBEDDED)
+    assert acq.source == "/pkg/demo.npz" and acq.noise_std == sc.noise_std
+    assert core.build_kernel(acq, None, 64) == sc.kernel
+
+
 def test_core_checks():
     assert core.check_params("tikhonov", {"alpha": "gcv"}) == {"alpha": "gcv"}
     assert core.check_params("tikhonov", {"alpha": "0.5"}) == {"alpha": 0.5}

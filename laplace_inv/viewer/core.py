@@ -17,6 +17,9 @@ from laplace_inv.kernels import KINDS, Kernel2D, KernelAxis
 DEMOS = ("cement_like", "cheese_like")
 """Simulated datasets made by the package itself (always available, offline)."""
 
+EMBEDDED = "demo:embedded"
+"""The demo data file shipped in the package (`laplace_inv.data.load_embedded_demo`), if any."""
+
 DLEMLR_GRID = 64
 """DLEMLR's shipped weights are trained on 64 × 64 maps."""
 
@@ -39,7 +42,34 @@ def dataset_names() -> list[str]:
     """
     from laplace_inv.datasets import REGISTRY
 
-    return sorted(REGISTRY) + [f"demo:{name}" for name in DEMOS]
+    embedded = [EMBEDDED] if _embedded_loader() is not None else []
+    return sorted(REGISTRY) + embedded + [f"demo:{name}" for name in DEMOS]
+
+
+def _embedded_loader() -> Any:
+    """``laplace_inv.data.load_embedded_demo`` when this installation ships the demo file."""
+    import importlib
+
+    try:
+        module = importlib.import_module("laplace_inv.data")
+    except ImportError:
+        return None
+    return getattr(module, "load_embedded_demo", None)
+
+
+def _from_dataset(ds: Any, name: str, fmt: str) -> Acquisition:
+    """An acquisition from a dataset object (data, axes, kinds, noise and suggested kernel)."""
+    files = getattr(ds, "files", {}) or {}
+    return Acquisition(
+        ds.data,
+        ds.tau1,
+        ds.tau2,
+        ds.kinds,
+        noise_std=ds.noise_std,
+        grid_hint=_grid_hint(ds.kernel),
+        metadata={"dataset": name, "format": fmt},
+        source=str(next(iter(files.values()), name)),
+    )
 
 
 def _grid_hint(kernel: Kernel2D) -> tuple:
@@ -57,6 +87,8 @@ def open_dataset(name: str) -> Acquisition:
     """
     if not isinstance(name, str) or not name:
         raise ValueError("dataset must be a non-empty name; see the list in the page")
+    if name == EMBEDDED and _embedded_loader() is not None:
+        return _from_dataset(_embedded_loader()(), name, "embedded demo")
     if name.startswith("demo:"):
         from laplace_inv import simulate
 
@@ -80,9 +112,8 @@ def open_dataset(name: str) -> Acquisition:
     if name not in REGISTRY:
         raise ValueError(f"unknown dataset {name!r}; expected one of {dataset_names()}")
     ds = load_real_dataset(name)
-    acq = ds.to_acquisition()
-    acq.grid_hint = _grid_hint(ds.kernel)
-    acq.metadata["format"] = "dataset"
+    acq = _from_dataset(ds, name, "dataset")
+    acq.source = ds.to_acquisition().source
     return acq
 
 
