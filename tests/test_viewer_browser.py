@@ -20,6 +20,10 @@ import pytest
 pytest.importorskip("plotly", reason="the viewer needs plotly (pip install 'laplace-inv[viewer]')")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -88,7 +92,10 @@ def driver(downloads):
 
 
 def _wait(drv, condition, timeout=60.0, message=""):
-    return WebDriverWait(drv, timeout, poll_frequency=0.2).until(condition, message)
+    # The page re-renders its tables while we poll: a vanished element means "not yet".
+    ignored = (StaleElementReferenceException, NoSuchElementException)
+    wait = WebDriverWait(drv, timeout, poll_frequency=0.2, ignored_exceptions=ignored)
+    return wait.until(condition, message)
 
 
 def _shot(drv, name):
@@ -156,12 +163,19 @@ def _trace(drv, points):
     actions.perform()
 
 
-def _fraction(drv, region, method):
-    cell = drv.find_element(
-        By.CSS_SELECTOR,
-        f'#region-table tr[data-region="{region}"][data-method="{method}"] .fraction',
+def _fraction_text(drv, region, method):
+    """The fraction cell of the region table, read in one step ("" while absent)."""
+    return drv.execute_script(
+        "const row = [...document.querySelectorAll('#region-table tr')]"
+        ".find(r => r.dataset.region === arguments[0] && r.dataset.method === arguments[1]);"
+        "return row ? row.querySelector('.fraction').textContent : '';",
+        region,
+        method,
     )
-    return float(cell.text.split()[0])
+
+
+def _fraction(drv, region, method):
+    return float(_fraction_text(drv, region, method).split()[0])
 
 
 def test_server_listens_on_loopback_only(server):
@@ -245,8 +259,7 @@ def test_cement_session_in_the_browser(server, driver, downloads, tmp_path):
     Select(drv.find_element(By.ID, "unc-label")).select_by_value("upen")
     drv.find_element(By.ID, "n-draws").send_keys("5")
     _click(drv, "run-uncertainty")
-    cell = '#region-table tr[data-region="box 1"][data-method="upen"] .fraction'
-    _wait(drv, lambda d: "±" in d.find_element(By.CSS_SELECTOR, cell).text, timeout=120)
+    _wait(drv, lambda d: "±" in _fraction_text(d, "box 1", "upen"), timeout=120)
     assert _fraction(drv, "box 1", "upen") == pytest.approx(fraction, abs=0.05)
     _shot(drv, "maps")
 

@@ -74,7 +74,7 @@ def open_path(app: ViewerApp, session: Session, payload: dict) -> dict:
     keys = ("tau1_path", "tau2_path", "kinds", "time_unit")
     options = {k: payload.get(k) for k in keys if payload.get(k)}
     acq = core.open_path(str(payload.get("path", "")), **options)
-    source = {"path": str(Path(str(payload["path"]).strip()).expanduser()), **options}
+    source = {"path": str(Path(str(payload["path"]).strip()).expanduser().absolute()), **options}
     return _opened(session, acq, source)
 
 
