@@ -302,3 +302,15 @@ def test_to_dict_is_si_and_json_serialisable():
     data = regions_to_dict(REGIONS)
     assert json.loads(json.dumps(data)) == data
     assert regions_from_dict(data) == REGIONS
+
+
+def test_the_guide_example_file_loads(tmp_path):
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "guide" / "regions.md"
+    text = guide.read_text(encoding="utf-8")
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    f = tmp_path / "regions.toml"
+    f.write_text(block)
+    names = [r.name for r in load_regions(f)]
+    assert names == ["capillary water", "gel", "bound fluid"]

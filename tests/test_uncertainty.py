@@ -178,7 +178,7 @@ def test_coverage_benchmark_pipeline(tmp_path, scenario):
     again, _ = method_records("tikhonov-global", kernel, cases, 30, tmp_path)  # from cache
     np.testing.assert_array_equal(recs["test"]["fraction_err"], again["test"]["fraction_err"])
     mult, rows = summarise(recs["cal"], recs["test"])
-    assert {r[0] for r in rows} == {"fraction", "log_position"}
+    assert {r[0] for r in rows} == {"fraction", "log_position", "log_width"}
     assert all(0.0 <= r[2] <= 1.0 and 0.0 <= r[3] <= 1.0 for r in rows)
     report = table({"tikhonov-global": ("linear", 30, seconds, mult, rows)}, 3, 3, "cmd")
     assert "| tikhonov-global | linear | 30 |" in report and "Not run" in report
