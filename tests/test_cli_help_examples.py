@@ -5,7 +5,8 @@ text cannot drift from what the command accepts. They run in a temporary folder 
 small inputs with the names the examples use (scan.npz, S.csv, t1.csv, t2.csv, scans/*.npz,
 upen_folder/, my_method.py), with the demo on its embedded dataset. Two kinds of example are
 checked by parsing only: `bench` examples get `--list-methods` appended (a benchmark run takes
-minutes) and `train` examples `--help` (training takes hours). The bare `laplace-inv demo` (every
+minutes), `train` and `view` examples `--help` (training takes hours; the viewer serves until
+stopped). The bare `laplace-inv demo` (every
 method) runs only with `-m slow`.
 """
 
@@ -22,7 +23,7 @@ from laplace_inv.cli import main
 from laplace_inv.kernels import Kernel2D, KernelAxis
 from laplace_inv.simulate import cement_like
 
-PAGES = [[], ["demo"], ["invert"], ["bench"], ["train"]]
+PAGES = [[], ["demo"], ["invert"], ["bench"], ["train"], ["view"]]
 TAU1 = np.geomspace(1e-3, 3.0, 12)
 TAU2 = np.arange(1, 121) * 0.5e-3
 
@@ -86,8 +87,8 @@ def run_example(command: str) -> None:
     argv = shlex.split(command)[1:]
     if "bench" in argv:
         argv.append("--list-methods")
-    if "train" in argv:
-        argv.append("--help")
+    if "train" in argv or "view" in argv:
+        argv.append("--help")  # training takes hours; the viewer serves until stopped
     try:
         code = main(argv)
     except SystemExit as exc:  # --version, --help

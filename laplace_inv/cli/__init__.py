@@ -26,7 +26,7 @@ Run 'laplace-inv COMMAND --help' for each command's options and examples.
 Exit status: 0 success, 2 error (bad input, existing results), 130 interrupted (Ctrl-C).
 """
 
-_DELEGATED = ("train", "bench")
+_DELEGATED = ("train", "bench", "view")
 _GLOBAL_FLAGS = {"--verbose", "-q", "--quiet", "--overwrite"}
 _VALUED = {"-o", "--out", "--figure-format"}
 
@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     invert.add_parser(sub, [glob])
     sub.add_parser("train", help="train a DLEMLR model (see 'laplace-inv train --help')")
     sub.add_parser("bench", help="run the benchmark harness (see 'laplace-inv bench --help')")
+    sub.add_parser(
+        "view", help="open the interactive viewer in the browser (see 'laplace-inv view --help')"
+    )
     return parser
 
 
@@ -153,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         delegated = _split_delegated(argv)
         if delegated is not None:
             command, before, rest = delegated
+            if command == "view":
+                from laplace_inv.viewer import main as view_main
+
+                return view_main(rest)
             return _run_delegated(command, _normalise_delegated(command, before, rest))
         args = _defaults(build_parser().parse_args(argv))
         _configure_logging(args.verbose, args.quiet)
