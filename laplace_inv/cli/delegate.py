@@ -44,6 +44,8 @@ def normalise(command: str, before: list[str], rest: list[str]) -> list[str]:
     ['-v', '--methods', 'upen,l1', '--out', 'x']
     >>> normalise("train", ["-q"], ["--family", "t1t2"])
     ['--verbose', '0', '--family', 't1t2']
+    >>> normalise("train", [], ["--verbose", "2", "--epochs", "1"])
+    ['--verbose', '2', '--epochs', '1']
     """
     tokens = before + rest
     out: list[str] = []
@@ -52,6 +54,9 @@ def normalise(command: str, before: list[str], rest: list[str]) -> list[str]:
         token = tokens[i]
         if token == "-o":
             out.append("--out")
+        elif token == "--verbose" and command == "train" and i + 1 < len(tokens):
+            out += tokens[i : i + 2]  # train's own --verbose LEVEL
+            i += 1
         elif re.fullmatch(r"-v+", token) or token == "--verbose":
             if command == "bench" and "-v" not in out:
                 out.append("-v")
