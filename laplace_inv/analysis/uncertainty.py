@@ -251,7 +251,9 @@ def _draw_maps(
     return maps, kind
 
 
-def _peak_masks(F: np.ndarray, grid1: np.ndarray, grid2: np.ndarray, min_fraction: float):
+def _peak_masks(
+    F: np.ndarray, grid1: np.ndarray, grid2: np.ndarray, min_fraction: float
+) -> tuple[list[DetectedPeak], np.ndarray]:
     from laplace_inv.metrics._watershed import _segment
 
     peaks = find_peaks(F, grid1, grid2, min_fraction=min_fraction)
@@ -262,7 +264,14 @@ def _peak_masks(F: np.ndarray, grid1: np.ndarray, grid2: np.ndarray, min_fractio
     return peaks, masks
 
 
-def _intervals(cls, names, fitted, draws, multipliers, extra):
+def _intervals(
+    cls: type[_Interval],
+    names: list[str],
+    fitted: tuple[np.ndarray, ...],
+    draws: tuple[np.ndarray, ...],
+    multipliers: dict[str, dict[str, float]],
+    extra: tuple[str, list[Any]],
+) -> list[Any]:
     f0, m0, w0 = fitted
     fb, mb, wb = draws
     with np.errstate(invalid="ignore"):
