@@ -108,7 +108,7 @@ class PeakPrior:
     ridge: float = 0.0
     ridge_ratio: tuple[float, float] = (1.5, 10.0)
     ridge_length: tuple[float, float] = (0.6, 1.5)
-    ridge_width: tuple[float, float] = (0.05, 0.15)
+    ridge_width: tuple[float, float] = (0.1, 0.25)
     continuous: float = 0.0
     continuous_parts: tuple[int, int] = (2, 4)
     below_diagonal: float | None = None

@@ -184,6 +184,10 @@ def _draw_component(
         return None
     if kind == "ridge":
         sig, rho = _ridge_shape(prior, rng)
+        # Keep the ridge within 2σ of its ends on the grid: a ridge cut by the edge loses mass.
+        half = 2.0 * sig[0] * np.sqrt((1.0 + rho) / 2.0)
+        if np.any(c - half < lo - prior.margin) or np.any(c + half > hi + prior.margin):
+            return None
     else:
         sig, rho = _peak_shape(prior, rng)
     skew = np.zeros(2)
