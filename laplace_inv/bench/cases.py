@@ -89,7 +89,7 @@ WIDE_PRIORS: dict[str, PeakPrior] = {
         sigma=(0.08, 0.15),
         rho=(-0.3, 0.3),
         skew=1.0,
-        skew_alpha=(2.0, 6.0),
+        skew_alpha=(1.5, 4.0),
         min_separation=0.6,
     ),
     "random-ridge": PeakPrior(

@@ -104,7 +104,7 @@ class PeakPrior:
     broad: float = 0.0
     broad_fwhm: tuple[float, float] = (0.3, 0.6)
     skew: float = 0.0
-    skew_alpha: tuple[float, float] = (2.0, 8.0)
+    skew_alpha: tuple[float, float] = (1.5, 5.0)
     ridge: float = 0.0
     ridge_ratio: tuple[float, float] = (1.5, 10.0)
     ridge_length: tuple[float, float] = (0.6, 1.5)
