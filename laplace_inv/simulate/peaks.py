@@ -196,8 +196,12 @@ def _skew_log_factor(
     """
     if skews is None or not np.any(skews):
         return None
-    d1 = (l1[None, None, :] - centers[..., 0:1]) / sigmas[..., 0:1]
-    d2 = (l2[None, None, :] - centers[..., 1:2]) / sigmas[..., 1:2]
-    arg = (skews[..., 0:1] * d1)[..., :, None] + (skews[..., 1:2] * d2)[..., None, :]
-    # Unskewed padding or Gaussian components get arg = 0: log(2·½) = 0 exactly.
-    return np.log(2.0) + log_ndtr(arg)
+    # Only skewed components get a factor (others keep log(2·½) = 0): fewer log_ndtr calls.
+    skewed = np.any(skews != 0.0, axis=-1)  # (n, P)
+    c, s, a = centers[skewed], sigmas[skewed], skews[skewed]  # (m, 2)
+    d1 = (l1[None, :] - c[:, 0:1]) / s[:, 0:1]
+    d2 = (l2[None, :] - c[:, 1:2]) / s[:, 1:2]
+    arg = (a[:, 0:1] * d1)[:, :, None] + (a[:, 1:2] * d2)[:, None, :]
+    out = np.zeros((*skews.shape[:-1], l1.size, l2.size))
+    out[skewed] = np.log(2.0) + log_ndtr(arg)
+    return out

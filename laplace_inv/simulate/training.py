@@ -241,8 +241,8 @@ def _forward_at_efficiency(kernel: Kernel2D, F: np.ndarray, efficiency: np.ndarr
     ir = _ir_axis_index(kernel)
     at_half, at_one = with_ir_efficiency(kernel, 0.5), with_ir_efficiency(kernel, 1.0)
     t = ((efficiency - 0.5) / 0.5)[:, None, None]
-    if ir == 0:
-        G = F @ kernel.K2.T
-        return at_half.K1 @ G + t * ((at_one.K1 - at_half.K1) @ G)
+    if ir == 0:  # mix the small products K1(e) F first, then one product with K2
+        H = at_half.K1 @ F + t * ((at_one.K1 - at_half.K1) @ F)
+        return H @ kernel.K2.T
     G = kernel.K1 @ F
     return G @ at_half.K2.T + t * (G @ (at_one.K2 - at_half.K2).T)
