@@ -1,6 +1,6 @@
 """Benchmark cases: the seeded simulated suite and the real suite.
 
-Simulated cases come from :mod:`laplace_inv.simulate`, which computes the data on a grid four
+Simulated cases come from `laplace_inv.simulate`, which computes the data on a grid four
 times finer than the output grid (no inverse crime) and gives the truth on the output grid:
 
 * **resolution** — two equal peaks 0.1–0.8 decade apart along T1, T2 and the diagonal, at SNR
@@ -9,15 +9,15 @@ times finer than the output grid (no inverse crime) and gives the truth on the o
   (σ ≥ 0.15 decade) peaks;
 * **widened** (one group each: ``random-broad``, ``random-skewed``, ``random-ridge``,
   ``random-continuous``, ``random-nonideal-ir``) — the shape options of
-  :class:`~laplace_inv.simulate.PeakPrior`: broad components (FWHM 0.3–0.6 decade), skewed
+  `laplace_inv.simulate.PeakPrior`: broad components (FWHM 0.3–0.6 decade), skewed
   components, ridges along T1 ∝ T2, continuous log-normal mixtures, and an IR acquisition with
   an unknown inversion efficiency (0.6–1.0) and baseline offset (±2 % of max|S|). T1 families
   keep the mass at T1 ≥ T2. Their truth is a map: the reference peaks are what
-  :func:`~laplace_inv.metrics.find_peaks` finds on it (as for every simulated case);
-* **named** — :func:`~laplace_inv.simulate.cement_like` and
-  :func:`~laplace_inv.simulate.cheese_like`;
+  `laplace_inv.metrics.find_peaks` finds on it (as for every simulated case);
+* **named** — `laplace_inv.simulate.cement_like` and
+  `laplace_inv.simulate.cheese_like`;
 * **families** — T1_IR-T2, T1_SR-T2, T2-T2 and D-T2, each on a plausible acquisition
-  (:func:`family_kernel`).
+  (`family_kernel`).
 
 Every case draws its noise from ``default_rng([seed, crc32(name)])``, so a case has the same
 data whichever suite (full or quick) it appears in.
@@ -164,7 +164,7 @@ class BenchCase:
     def from_scenario(
         cls, sc: Scenario, group: str, family: str, name: str | None = None, **params: Any
     ) -> BenchCase:
-        """Wrap a simulated :class:`~laplace_inv.simulate.Scenario`."""
+        """Wrap a simulated `laplace_inv.simulate.Scenario`."""
         pair = None
         if group == "resolution":
             pair = np.array([p.center for p in sc.peaks], dtype=float)
@@ -248,14 +248,14 @@ def simulated_suite(
     separations, snrs, axes : sequence, optional
         Override the resolution sweep (an empty sequence drops it).
     random_kinds : sequence of str, optional
-        Which of :data:`RANDOM_PRIORS` and :data:`WIDE_PRIORS` to draw per family (default:
+        Which of `RANDOM_PRIORS` and `WIDE_PRIORS` to draw per family (default:
         all; the widened kinds come after every other case, in their own groups).
     families : sequence of str, optional
         Families of the random cases.
     named : bool
         Include ``cement_like`` and ``cheese_like``.
     kernel_for : callable, optional
-        ``family -> Kernel2D``; default :func:`family_kernel` (tests pass tiny kernels).
+        ``family -> Kernel2D``; default `family_kernel` (tests pass tiny kernels).
 
     Returns
     -------

@@ -152,7 +152,7 @@ def make_scenario(
 def cement_like(
     kernel: Kernel2D | None = None, snr: float = 200.0, random_state: Any = 0
 ) -> Scenario:
-    """Two components like white cement paste (ALGORITHMS.md / data README).
+    """Two components like white cement paste.
 
     Main peak at T1 = 112 ms, T2 = 19.6 ms (88 %) and a minor one at T1 = 97 ms,
     T2 = 0.79 ms (12 %), on the cement IR-CPMG acquisition by default.
@@ -184,9 +184,22 @@ def cheese_like(
 
     Parameters
     ----------
+    kernel : Kernel2D, optional
+        The acquisition; default the cement IR-CPMG layout (`cement_kernel`).
+    snr : float
+        ``max|S| / σ`` of the data.
+    random_state : int or Generator
+        Seed of the noise.
+    weights : tuple of float
+        Weights of water, protein-bound water and fat.
     shift : float
         Shift of the water and protein-bound components towards shorter T1/T2, in decades
         (ripening dehydrates the curd); 0 gives the published positions.
+
+    Examples
+    --------
+    >>> len(cheese_like(shift=0.1).peaks)
+    3
     """
     kernel = kernel or cement_kernel()
     comps = list(CHEESE_COMPONENTS.values())
@@ -217,10 +230,16 @@ def resolution_pair(
         Direction of the separation: along axis 1 (``"T1"``/``"axis1"``), axis 2
         (``"T2"``/``"axis2"``) or both (``"diagonal"``, the distance measured along the
         diagonal).
+    snr : float
+        ``max|S| / σ`` of the data.
+    kernel : Kernel2D, optional
+        The acquisition; default the cement IR-CPMG layout (`cement_kernel`).
     sigma : float
         Peak σ in decades on both axes.
     center : tuple, optional
         Midpoint in log10 units; default T1 = 100 ms, T2 = 10 ms (well inside the cement grid).
+    random_state : int or Generator
+        Seed of the noise.
 
     Examples
     --------
