@@ -1,16 +1,23 @@
 """Benchmark cases: the seeded simulated suite and the real suite.
 
-Simulated cases come from :mod:`laplace_inv.simulate`, which computes the data on a grid four
+Simulated cases come from `laplace_inv.simulate`, which computes the data on a grid four
 times finer than the output grid (no inverse crime) and gives the truth on the output grid:
 
 * **resolution** — two equal peaks 0.1–0.8 decade apart along T1, T2 and the diagonal, at SNR
   30, 100, 1000 and 3000, on the cement IR-CPMG acquisition;
 * **random** — random multi-peak maps per family, including tilted (|ρ| ≥ 0.5) and broad
   (σ ≥ 0.15 decade) peaks;
-* **named** — :func:`~laplace_inv.simulate.cement_like` and
-  :func:`~laplace_inv.simulate.cheese_like`;
+* **widened** (one group each: ``random-broad``, ``random-skewed``, ``random-ridge``,
+  ``random-continuous``, ``random-nonideal-ir``) — the shape options of
+  `laplace_inv.simulate.PeakPrior`: broad components (FWHM 0.3–0.6 decade), skewed
+  components, ridges along T1 ∝ T2, continuous log-normal mixtures, and an IR acquisition with
+  an unknown inversion efficiency (0.6–1.0) and baseline offset (±2 % of max|S|). T1 families
+  keep the mass at T1 ≥ T2. Their truth is a map: the reference peaks are what
+  `laplace_inv.metrics.find_peaks` finds on it (as for every simulated case);
+* **named** — `laplace_inv.simulate.cement_like` and
+  `laplace_inv.simulate.cheese_like`;
 * **families** — T1_IR-T2, T1_SR-T2, T2-T2 and D-T2, each on a plausible acquisition
-  (:func:`family_kernel`).
+  (`family_kernel`).
 
 Every case draws its noise from ``default_rng([seed, crc32(name)])``, so a case has the same
 data whichever suite (full or quick) it appears in.
@@ -44,6 +51,7 @@ __all__ = [
     "FAMILIES",
     "SEPARATIONS",
     "SNRS",
+    "WIDE_PRIORS",
     "BenchCase",
     "family_kernel",
     "real_suite",
@@ -72,6 +80,39 @@ RANDOM_PRIORS: dict[str, PeakPrior] = {
 """Priors of the random multi-peak cases (``multi``, ``tilted``, ``broad``)."""
 RANDOM_SNR = 300.0
 
+WIDE_PRIORS: dict[str, PeakPrior] = {
+    "random-broad": PeakPrior(
+        n_peaks=(1, 3), rho=(-0.3, 0.3), broad=1.0, broad_fwhm=(0.3, 0.6), min_separation=0.7
+    ),
+    "random-skewed": PeakPrior(
+        n_peaks=(1, 3),
+        sigma=(0.08, 0.15),
+        rho=(-0.3, 0.3),
+        skew=1.0,
+        skew_alpha=(1.5, 4.0),
+        min_separation=0.6,
+    ),
+    "random-ridge": PeakPrior(
+        n_peaks=(1, 2), sigma=(0.05, 0.12), ridge=1.0, ridge_ratio=(2.0, 20.0), min_separation=0.6
+    ),
+    "random-continuous": PeakPrior(
+        n_peaks=(1, 2), sigma=(0.1, 0.2), rho=(-0.3, 0.3), continuous=1.0, min_separation=0.8
+    ),
+    "random-nonideal-ir": PeakPrior(
+        n_peaks=(2, 4), sigma=(0.05, 0.12), rho=(-0.3, 0.3), broad=0.3, min_separation=0.4
+    ),
+}
+"""Priors of the widened random cases; each kind is its own group in the report tables."""
+WIDE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "random-ridge": ("T1_IR-T2", "T1_SR-T2"),
+    "random-nonideal-ir": ("T1_IR-T2",),
+}
+"""Families of the widened kinds that do not apply to every family (others: all)."""
+NONIDEAL_EFFICIENCY: tuple[float, float] = (0.6, 1.0)
+"""Range of the inversion efficiency of ``random-nonideal-ir`` cases."""
+NONIDEAL_OFFSET: tuple[float, float] = (-0.02, 0.02)
+"""Range of the baseline offset of ``random-nonideal-ir`` cases (fraction of max|S|)."""
+
 
 @dataclass
 class BenchCase:
@@ -83,7 +124,7 @@ class BenchCase:
         Unique name.
     suite : {"sim", "real"}
     group : str
-        ``resolution``, ``random``, ``named`` or ``real``.
+        ``resolution``, ``random``, ``named``, ``real`` or a widened kind (``random-broad``, ...
     family : str
         Experiment family, e.g. ``"T1_IR-T2"``.
     kernel : Kernel2D
@@ -123,7 +164,7 @@ class BenchCase:
     def from_scenario(
         cls, sc: Scenario, group: str, family: str, name: str | None = None, **params: Any
     ) -> BenchCase:
-        """Wrap a simulated :class:`~laplace_inv.simulate.Scenario`."""
+        """Wrap a simulated `laplace_inv.simulate.Scenario`."""
         pair = None
         if group == "resolution":
             pair = np.array([p.center for p in sc.peaks], dtype=float)
@@ -207,13 +248,14 @@ def simulated_suite(
     separations, snrs, axes : sequence, optional
         Override the resolution sweep (an empty sequence drops it).
     random_kinds : sequence of str, optional
-        Which of :data:`RANDOM_PRIORS` to draw per family.
+        Which of `RANDOM_PRIORS` and `WIDE_PRIORS` to draw per family (default:
+        all; the widened kinds come after every other case, in their own groups).
     families : sequence of str, optional
         Families of the random cases.
     named : bool
         Include ``cement_like`` and ``cheese_like``.
     kernel_for : callable, optional
-        ``family -> Kernel2D``; default :func:`family_kernel` (tests pass tiny kernels).
+        ``family -> Kernel2D``; default `family_kernel` (tests pass tiny kernels).
 
     Returns
     -------
@@ -233,7 +275,12 @@ def simulated_suite(
     separations = SEPARATIONS if separations is None else tuple(separations)
     snrs = SNRS if snrs is None else tuple(snrs)
     axes = AXES if axes is None else tuple(axes)
-    random_kinds = tuple(RANDOM_PRIORS) if random_kinds is None else tuple(random_kinds)
+    random_kinds = (*RANDOM_PRIORS, *WIDE_PRIORS) if random_kinds is None else tuple(random_kinds)
+    unknown = [k for k in random_kinds if k not in RANDOM_PRIORS and k not in WIDE_PRIORS]
+    if unknown:
+        raise ValueError(
+            f"unknown random kinds {unknown}; expected some of {[*RANDOM_PRIORS, *WIDE_PRIORS]}"
+        )
     families = FAMILIES if families is None else tuple(families)
 
     cases: list[BenchCase] = []
@@ -261,7 +308,7 @@ def simulated_suite(
         sc = cheese_like(k, random_state=_rng(seed, "cheese_like"))
         cases.append(BenchCase.from_scenario(sc, "named", "T1_IR-T2"))
     for family in families:
-        for kind in random_kinds:
+        for kind in (k for k in random_kinds if k in RANDOM_PRIORS):
             prior = RANDOM_PRIORS[kind]
             if family.startswith("T1"):
                 prior = PeakPrior(**{**prior.__dict__, "t1_ge_t2": True})
@@ -271,7 +318,30 @@ def simulated_suite(
             peaks = sample_peaks(prior, k, rng)
             sc = make_scenario(name, k, peaks, RANDOM_SNR, rng, params={"prior": kind})
             cases.append(BenchCase.from_scenario(sc, "random", family))
+    for kind in (k for k in random_kinds if k in WIDE_PRIORS):
+        for family in families:
+            if family in WIDE_FAMILIES.get(kind, FAMILIES):
+                cases.append(_wide_case(kind, family, kernel(family), seed))
     return cases
+
+
+def _wide_case(kind: str, family: str, kernel: Kernel2D, seed: int) -> BenchCase:
+    """One case of a widened kind: T1 families at T1 ≥ T2, the IR acquisition non-ideal."""
+    prior = WIDE_PRIORS[kind]
+    if family.startswith("T1"):
+        prior = PeakPrior(**{**prior.__dict__, "t1_ge_t2": True, "below_diagonal": 0.01})
+    name = f"{kind}_{family}"
+    rng = _rng(seed, name)
+    peaks = sample_peaks(prior, kernel, rng)
+    acquisition: dict[str, Any] = {}
+    if kind == "random-nonideal-ir":
+        acquisition = {
+            "efficiency": float(rng.uniform(*NONIDEAL_EFFICIENCY)),
+            "offset": float(rng.uniform(*NONIDEAL_OFFSET)),
+        }
+    params = {"prior": kind, "truth_from_map": True}
+    sc = make_scenario(name, kernel, peaks, RANDOM_SNR, rng, params=params, **acquisition)
+    return BenchCase.from_scenario(sc, kind, family)
 
 
 def real_suite() -> tuple[list[BenchCase], list[tuple[str, str]]]:
