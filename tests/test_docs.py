@@ -37,17 +37,6 @@ DOCSTRINGS_BEING_REWRITTEN: dict[str, str] = {
     "laplace_inv.classical.l1.L1Inverter": "arch",
     "laplace_inv.classical.tikhonov.TikhonovInverter": "arch",
     "laplace_inv.classical.upen.solve_bpp": "arch",
-    "laplace_inv.dlemlr.dataset.make_feature_set": "dlemlr",
-    "laplace_inv.dlemlr.features.fista_nnls": "dlemlr",
-    "laplace_inv.metrics.compare_to_truth": "arch",
-    "laplace_inv.metrics.find_peaks": "arch",
-    "laplace_inv.metrics.make_map_scorer": "arch",
-    "laplace_inv.metrics.resolved": "arch",
-    "laplace_inv.plotting.plot_comparison": "analysis",
-    "laplace_inv.plotting.plot_map": "analysis",
-    "laplace_inv.simulate.cheese_like": "arch",
-    "laplace_inv.simulate.make_training_set": "arch",
-    "laplace_inv.simulate.resolution_pair": "arch",
 }
 
 

@@ -147,6 +147,8 @@ def make_feature_set(
         (``make_training_set(..., return_labels=True)``).
     n_iter : int
         ADMM iterations of the ``nnt`` channels.
+    rtol : float
+        Relative singular-value threshold of the compression (`Kernel2D.compress`).
     dtype : numpy dtype
         Storage type of the per-sample arrays (`FeatureSet`).
 

@@ -96,10 +96,14 @@ def compare_to_truth(
     truth : array_like of shape (N1, N2), or sequence of DetectedPeak
         The true map on the same grids (its peaks are found with ``min_fraction``, no
         smoothing), or the true peaks (e.g. `DetectedPeak.from_log_position`).
-    grid1, grid2 : array_like
-        The grids (SI units).
-    min_fraction, smooth
-        Peak detection settings (``smooth`` applies to the estimate only).
+    grid1 : array_like
+        The grid of axis 1 (SI units).
+    grid2 : array_like
+        The grid of axis 2 (SI units).
+    min_fraction : float
+        Smallest mass fraction a detected peak may hold (`find_peaks`).
+    smooth : float or None
+        Smoothing of the estimate before peak detection (`find_peaks`); the truth is not smoothed.
     max_match_distance : float or None
         Largest log distance (decades) at which a pair may be matched.
 

@@ -175,8 +175,10 @@ def find_peaks(
     ----------
     F : array_like, shape (N1, N2)
         The map (mass per bin). Negative entries are treated as zero.
-    grid1, grid2 : array_like
-        The map's grids (SI units), strictly increasing and positive.
+    grid1 : array_like
+        The map's grid along axis 1 (SI units), strictly increasing and positive.
+    grid2 : array_like
+        The map's grid along axis 2, likewise.
     min_fraction : float
         Smallest mass fraction a returned peak may hold, in [0, 1).
     smooth : float or None

@@ -59,8 +59,10 @@ def resolved(
     ----------
     F : array_like, shape (N1, N2)
         The map.
-    grid1, grid2 : array_like
-        Its grids (SI units).
+    grid1 : array_like
+        The map's grid of axis 1 (SI units).
+    grid2 : array_like
+        The map's grid of axis 2 (SI units).
     true_positions : array_like, shape (2, 2)
         The two true peak positions, one (axis 1, axis 2) row each, in log10 units (decades)
         unless ``log10=False``, in which case they are SI values.
@@ -70,8 +72,10 @@ def resolved(
         Least share of the pair's mass each matched peak must hold.
     dip : float
         Required dip ratio along the joining segment.
-    min_fraction, smooth
-        Passed to `find_peaks`. With ``smooth``, the dip is measured on the smoothed map.
+    min_fraction : float
+        Smallest mass fraction a detected peak may hold (`find_peaks`).
+    smooth : float or None
+        Smoothing passed to `find_peaks`; with it, the dip is measured on the smoothed map.
 
     Returns
     -------

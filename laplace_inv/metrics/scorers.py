@@ -87,8 +87,10 @@ def make_map_scorer(
     ----------
     metric : {"tv_distance", "position_error", "fraction_error"}
         Which error to use.
-    grid1, grid2 : array_like
-        The map grids (SI units).
+    grid1 : array_like
+        The map grid of axis 1 (SI units).
+    grid2 : array_like
+        The map grid of axis 2 (SI units).
     map_shape : tuple of int
         ``(N1, N2)``; must match the grids.
     **options
