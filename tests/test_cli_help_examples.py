@@ -3,11 +3,11 @@
 The examples are read from the help texts themselves (the lines under "examples:"), so a help
 text cannot drift from what the command accepts. They run in a temporary folder holding
 small inputs with the names the examples use (scan.npz, S.csv, t1.csv, t2.csv, scans/*.npz,
-upen_folder/, my_method.py), with the demo on its embedded dataset. Two kinds of example are
-checked by parsing only: `bench` examples get `--list-methods` appended (a benchmark run takes
-minutes), `train` and `view` examples `--help` (training takes hours; the viewer serves until
-stopped). The bare `laplace-inv demo` (every
-method) runs only with `-m slow`.
+upen_folder/, my_method.py, regions.toml), with the demo on its embedded dataset. Two kinds of
+example are checked by parsing only: `bench` examples get `--list-methods` appended (a
+benchmark run takes minutes), `train` and `view` examples `--help` (training takes hours; the
+viewer serves until stopped). The bare `laplace-inv demo` (every method) runs only with
+`-m slow`.
 """
 
 from __future__ import annotations
@@ -69,6 +69,9 @@ def make_inputs(folder) -> None:
         )
     np.savetxt(folder / "S.csv", sc.data, delimiter=",")
     (folder / "my_method.py").write_text("# a user's plugin module (registers nothing)\n")
+    (folder / "regions.toml").write_text(
+        '[[region]]\nname = "main"\ntype = "box"\nx1 = [0.02, 0.8]\nx2 = [0.005, 0.1]\n'
+    )
     np.savetxt(folder / "t1.csv", TAU1 * 1e3)
     np.savetxt(folder / "t2.csv", TAU2 * 1e3)
     upen = folder / "upen_folder"

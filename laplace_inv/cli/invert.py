@@ -16,6 +16,7 @@ from laplace_inv.cli._common import (
     results_table,
 )
 from laplace_inv.cli.output import ResultWriter, check_absent, write_map_csv
+from laplace_inv.cli.regions import add_arguments as add_region_arguments
 
 log = logging.getLogger("laplace_inv")
 
@@ -25,11 +26,14 @@ EPILOG = """examples:
   laplace-inv invert S.csv --tau1 t1.csv --tau2 t2.csv --kinds T1_IR T2 --time-unit 1e-3 -o out
   laplace-inv invert 'scans/*.npz' --figure-format svg -o out   # several inputs: one folder each
   laplace-inv invert upen_folder --method tikhonov --grid 32 -o out   # Upen2DTool folder
+  laplace-inv invert scan.npz --regions regions.toml --uncertainty --draws 20 -o out_regions
 
 outputs (refused if present, unless --overwrite; written atomically):
   STEM_map.npz   the map, grids (SI) and kinds (laplace_inv.io.load_result_npz reads it)
   STEM_map.csv   the map with axis 1 down the first column, axis 2 along the header row
   STEM_map.png   the figure (--figure-format svg or pdf for vector output)
+  STEM_regions.csv  with --regions or --uncertainty: per region (and peak) the fraction and
+                 positions, with calibrated 68 % half-widths and 95 % bounds under --uncertainty
 With several methods the names are STEM_METHOD_map.*, and STEM_comparison.png shows all the
 maps side by side on one colour scale.
 """
@@ -77,6 +81,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--tau1-unit", type=float, default=None, help="override for axis 1")
     p.add_argument("--tau2-unit", type=float, default=None, help="override for axis 2")
     p.add_argument("--grid", type=int, default=None, help="grid points per axis")
+    add_region_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -94,17 +99,28 @@ def expand_paths(patterns: list[str]) -> list[str]:
     return out
 
 
-def _targets(folder: Path, stem: str, methods: list[str], fig_ext: str) -> dict[str, list[Path]]:
+def _targets(
+    folder: Path, stem: str, methods: list[str], fig_ext: str, regions: bool = False
+) -> dict[str, list[Path]]:
     out = {}
     for name in methods:
         base = f"{stem}_{name}_map" if len(methods) > 1 else f"{stem}_map"
         out[name] = [folder / f"{base}.npz", folder / f"{base}.csv", folder / f"{base}.{fig_ext}"]
     if len(methods) > 1:
         out["comparison"] = [folder / f"{stem}_comparison.{fig_ext}"]
+    if regions:
+        out["regions"] = [folder / f"{stem}_regions.csv"]
     return out
 
 
-def _stage(writer: ResultWriter, name: str, res: Any, paths: list[Path], source: str) -> None:
+def _stage(
+    writer: ResultWriter,
+    name: str,
+    res: Any,
+    paths: list[Path],
+    source: str,
+    region_rows: list[dict[str, Any]],
+) -> None:
     """Stage the .npz, .csv and figure of one method's result."""
     import numpy as np
 
@@ -118,6 +134,8 @@ def _stage(writer: ResultWriter, name: str, res: Any, paths: list[Path], source:
         "relative_residual": res.relative_residual,
         "info": {k: v for k, v in res.info.items() if np.isscalar(v)},
     }
+    if region_rows:
+        meta["regions"] = [r for r in region_rows if r["method"] == name]
     F, g1, g2, kinds = res.map, res.grid1, res.grid2, res.kinds
     writer.add(npz, lambda t: save_result_npz(t, F, g1, g2, kinds, meta))
     comment = f"{name} inversion of {source}"
@@ -141,21 +159,30 @@ def _stage_comparison(writer: ResultWriter, results: list, path: Path, source: s
     writer.add(path, lambda t: fig.savefig(t, dpi=150, bbox_inches="tight"))
 
 
-def _write(results: list, targets: dict, source: str, overwrite: bool) -> list[Path]:
+def _write(
+    results: list, targets: dict, source: str, overwrite: bool, region_rows: list
+) -> list[Path]:
+    from laplace_inv.cli.regions import write_csv
+
     with ResultWriter(overwrite=overwrite) as writer:
         for name, res in results:
-            _stage(writer, name, res, targets[name], source)
+            _stage(writer, name, res, targets[name], source, region_rows)
         if "comparison" in targets and len(results) > 1:
             _stage_comparison(writer, results, targets["comparison"][0], source)
+        if "regions" in targets:
+            writer.add(targets["regions"][0], lambda t: write_csv(t, region_rows))
     return writer.written
 
 
 def invert_one(path: str, folder: Path, args: argparse.Namespace) -> list[dict[str, str]]:
     """Read, invert with each method and write the results of one input."""
+    from laplace_inv.cli import regions as region_cli
     from laplace_inv.cli.readers import read_input, unit_warnings
 
     stem = Path(path).stem or "result"
-    targets = _targets(folder, stem, args.methods, args.figure_format)
+    regions = region_cli.load(args)
+    with_regions = bool(regions) or args.uncertainty
+    targets = _targets(folder, stem, args.methods, args.figure_format, with_regions)
     check_absent([p for paths in targets.values() for p in paths], args.overwrite)
     acq = read_input(path, args)
     for msg in unit_warnings(acq.tau1, acq.tau2, acq.kinds):
@@ -167,7 +194,10 @@ def invert_one(path: str, folder: Path, args: argparse.Namespace) -> list[dict[s
     if not args.quiet:
         print(f"{path}: {acq.shape[0]} x {acq.shape[1]}, kinds {acq.kinds}")
         print(results_table(rows))
-    for written in _write(results, targets, str(path), args.overwrite):
+    region_rows = region_cli.region_rows(results, acq.data, acq.noise_std, regions, args)
+    if region_rows and not args.quiet:
+        print(region_cli.format_table(region_rows))
+    for written in _write(results, targets, str(path), args.overwrite, region_rows):
         if not args.quiet:
             print(f"wrote {written}")
     return [dict(row, input=str(path)) for row in rows]
