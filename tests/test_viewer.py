@@ -249,7 +249,9 @@ def test_uncertainty_runs_in_the_background(server, demo):
     main = next(r for r in rows if r["kind"] == "region")
     stats = data["table"]["rows"][0]
     assert main["name"] == "main" and main["fraction"] == pytest.approx(stats["fraction"])
-    assert 0 < main["fraction_pm68"] < 0.05
+    # the 68 % half-width is positive and narrower than the 95 % one (the calibrated
+    # multipliers of global Tikhonov are large: its bias dominates its noise)
+    assert 0 < main["fraction_pm68"] < main["fraction_hi95"] - main["fraction"]
     assert main["fraction_lo95"] < main["fraction"] < main["fraction_hi95"]
     _, (_, csv) = demo.request("/api/export", {"what": "regions-csv"})
     header, line = csv.decode().splitlines()[:2]
