@@ -1,0 +1,153 @@
+"""A fit check every inversion runs: does the residual look like noise?
+
+A map that explains the data leaves a residual ``S − fit`` that looks like white noise. Four
+patterns say it does not, each with a likely cause:
+
+- **worse than a zero map**: ``‖S − fit‖ ≥ ‖S‖`` while the residual is far above the noise
+  (the data have a sign or phase the non-negative model cannot follow, or the kernel does
+  not match the acquisition);
+- **isolated spike**: a few residual points many robust standard deviations out while the
+  rest is quiet (a corrupted point in the data);
+- **baseline**: row means of the residual far from zero, all of one sign (a constant offset
+  the map cannot represent);
+- **phase**: the residual correlated with the data (a phase or sign error).
+
+The scale of the residual is measured robustly (median absolute deviation), because one spike
+inflates every norm-based noise estimate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Relative residual at or above which the map explains no more than an all-zero map.
+ZERO_MAP_RATIO = 0.95
+#: ... counted only when the RMS residual is this many noise levels above the noise.
+FAR_ABOVE_NOISE = 3.0
+#: A residual point this many robust standard deviations out is a spike ...
+SPIKE_SIGMAS = 12.0
+#: ... when at most this many points are (more is structure, not a spike).
+MAX_SPIKES = 3
+#: Row-mean t-statistic (median over rows, one sign) that flags a baseline.
+BASELINE_T = 6.0
+#: Correlation of residual and data that flags a phase or sign error ...
+PHASE_CORRELATION = 0.5
+#: ... when it is also this many standard errors (``1/√n``) from zero.
+PHASE_Z = 10.0
+
+
+def robust_std(r: np.ndarray) -> float:
+    """``1.4826·median|r − median r|``, the standard deviation of Gaussian noise.
+
+    Examples
+    --------
+    >>> round(robust_std(np.random.default_rng(0).standard_normal(10_000)), 1)
+    1.0
+    """
+    r = np.asarray(r, dtype=float).ravel()
+    return float(1.4826 * np.median(np.abs(r - np.median(r))))
+
+
+def fit_warnings(S: np.ndarray, fit: np.ndarray, noise_std: float | None) -> list[str]:
+    """What the residual ``S − fit`` shows that noise would not (empty for a clean fit).
+
+    Parameters
+    ----------
+    S : numpy.ndarray
+        The data, shape ``(n1, n2)``.
+    fit : numpy.ndarray
+        What the map predicts, same shape.
+    noise_std : float or None
+        The noise level (given or estimated).
+
+    Returns
+    -------
+    list of str
+        One message per problem, naming the likely cause and the fix.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> S = np.outer(np.exp(-np.arange(8) / 3), np.exp(-np.arange(50) / 10))
+    >>> fit_warnings(S + 1e-3 * rng.standard_normal(S.shape), S, 1e-3)
+    []
+    >>> S_bad = S + 1e-3 * rng.standard_normal(S.shape); S_bad[3, 7] = 1e3
+    >>> [m.split(":")[0] for m in fit_warnings(S_bad, S, 1e-3)]
+    ['isolated spike in the residual']
+    """
+    S = np.asarray(S, dtype=float)
+    r = S - np.asarray(fit, dtype=float)
+    norm_s = float(np.linalg.norm(S))
+    if not norm_s > 0 or not np.all(np.isfinite(r)):
+        return []
+    scale = robust_std(r)
+    sigma = max(scale, float(noise_std or 0.0))
+    out: list[str] = []
+    out += _zero_map(r, norm_s, sigma)
+    out += _spike(r, scale)
+    out += _baseline(r, scale)
+    out += _phase(r, S)
+    return out
+
+
+def _zero_map(r: np.ndarray, norm_s: float, sigma: float) -> list[str]:
+    ratio = float(np.linalg.norm(r)) / norm_s
+    rms = float(np.sqrt(np.mean(r * r)))
+    if ratio >= ZERO_MAP_RATIO and rms > FAR_ABOVE_NOISE * max(sigma, 1e-300):
+        return [
+            f"map no better than an all-zero map: relative residual {ratio:.2f} with the "
+            f"residual {rms / max(sigma, 1e-300):.3g} times the noise; check the sign and "
+            "phase of the data (e.g. phase-correct it, or use the real channel) and that the "
+            "kernel kinds, axes and units match the acquisition"
+        ]
+    return []
+
+
+def _spike(r: np.ndarray, scale: float) -> list[str]:
+    if not scale > 0:
+        return []
+    z = np.abs(r - np.median(r)) / scale
+    out = np.flatnonzero(z.ravel() > SPIKE_SIGMAS)
+    if 0 < out.size <= MAX_SPIKES:
+        worst = int(out[np.argmax(z.ravel()[out])])
+        i, j = np.unravel_index(worst, r.shape)
+        return [
+            f"isolated spike in the residual: data point [{i}, {j}] is "
+            f"{float(z.ravel()[worst]):.3g} robust standard deviations off the fit (and "
+            f"{out.size} point(s) in all); a corrupted point distorts the whole map: remove "
+            "or replace it (e.g. with the mean of its neighbours) and invert again"
+        ]
+    return []
+
+
+def _baseline(r: np.ndarray, scale: float) -> list[str]:
+    if not scale > 0 or r.shape[1] < 2:
+        return []
+    t = r.mean(axis=1) / (scale / np.sqrt(r.shape[1]))
+    if np.all(t > 0) or np.all(t < 0):
+        typical = float(np.median(np.abs(t)))
+        if typical > BASELINE_T:
+            offset = float(np.median(r.mean(axis=1)))
+            return [
+                f"baseline in the residual: every row's mean residual has the same sign "
+                f"(median {offset:.3g}, {typical:.3g} standard errors from zero); the data "
+                "likely carry a constant offset: subtract it, or fit it with "
+                "laplace_inv.classical.robust.fit_acquisition_model(est, S, offset='auto')"
+            ]
+    return []
+
+
+def _phase(r: np.ndarray, S: np.ndarray) -> list[str]:
+    denom = float(np.linalg.norm(r)) * float(np.linalg.norm(S))
+    if not denom > 0:
+        return []
+    rho = float(np.vdot(r - r.mean(), S - S.mean())) / max(
+        float(np.linalg.norm(r - r.mean())) * float(np.linalg.norm(S - S.mean())), 1e-300
+    )
+    if rho > PHASE_CORRELATION and rho * np.sqrt(r.size) > PHASE_Z:
+        return [
+            f"residual correlated with the data (correlation {rho:.2f}): the model misses a "
+            "part of the signal itself, typically a phase or sign error; phase-correct the "
+            "data (laplace_inv.phase.phase_correct) or check the kernel kinds"
+        ]
+    return []
