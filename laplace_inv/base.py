@@ -310,7 +310,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         maps, infos = self._invert_validated(S[None], noise_std=given)
         noise = given if given is not None else kernel.compress().noise_std(S)
         result = InversionResult(map=maps[0], kernel=kernel, data=S, info=infos[0], noise_std=noise)
-        result.warnings = fit_warnings(S, result.fit, noise)
+        result.warnings = fit_warnings(S, result.fit, noise, result.map)
         for message in result.warnings:
             warnings.warn(f"{self._method_name()}: {message}", UserWarning, stacklevel=2)
         return result

@@ -8,9 +8,11 @@ patterns say it does not, each with a likely cause:
   not match the acquisition);
 - **isolated spike**: a few residual points many robust standard deviations out while the
   rest is quiet (a corrupted point in the data);
-- **baseline**: row means of the residual far from zero, all of one sign (a constant offset
-  the map cannot represent);
-- **phase**: the residual correlated with the data (a phase or sign error).
+- **baseline**: mass piled on the grid edges, where a non-negative map imitates a constant
+  offset (the kernel columns there are nearly constant along the acquisition), or row means
+  of the residual far from zero with one sign (an offset the map could not imitate);
+- **phase**: the residual far above the noise and correlated with the data (a phase or sign
+  error).
 
 The scale of the residual is measured robustly (median absolute deviation), because one spike
 inflates every norm-based noise estimate.
@@ -28,12 +30,17 @@ FAR_ABOVE_NOISE = 3.0
 SPIKE_SIGMAS = 12.0
 #: ... when at most this many points are (more is structure, not a spike).
 MAX_SPIKES = 3
-#: Row-mean t-statistic (median over rows, one sign) that flags a baseline.
+#: ... or when one point holds this share of the residual energy.
+SPIKE_ENERGY = 0.5
+#: Row-mean t-statistic (median over rows) that flags a baseline ...
 BASELINE_T = 6.0
-#: Correlation of residual and data that flags a phase or sign error ...
-PHASE_CORRELATION = 0.5
-#: ... when it is also this many standard errors (``1/√n``) from zero.
-PHASE_Z = 10.0
+#: ... when at least this share of the rows has the same sign.
+BASELINE_SAME_SIGN = 0.9
+#: Share of the map's mass in its outer two rows and columns that flags a baseline.
+EDGE_MASS = 0.15
+#: Correlation of residual and data that flags a phase or sign error (with the residual
+#: ``FAR_ABOVE_NOISE`` times the noise).
+PHASE_CORRELATION = 0.3
 
 
 def robust_std(r: np.ndarray) -> float:
@@ -48,7 +55,9 @@ def robust_std(r: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(r - np.median(r))))
 
 
-def fit_warnings(S: np.ndarray, fit: np.ndarray, noise_std: float | None) -> list[str]:
+def fit_warnings(
+    S: np.ndarray, fit: np.ndarray, noise_std: float | None, F: np.ndarray | None = None
+) -> list[str]:
     """What the residual ``S − fit`` shows that noise would not (empty for a clean fit).
 
     Parameters
@@ -59,6 +68,8 @@ def fit_warnings(S: np.ndarray, fit: np.ndarray, noise_std: float | None) -> lis
         What the map predicts, same shape.
     noise_std : float or None
         The noise level (given or estimated).
+    F : numpy.ndarray, optional
+        The map, for the edge-mass check.
 
     Returns
     -------
@@ -84,9 +95,11 @@ def fit_warnings(S: np.ndarray, fit: np.ndarray, noise_std: float | None) -> lis
     sigma = max(scale, float(noise_std or 0.0))
     out: list[str] = []
     out += _zero_map(r, norm_s, sigma)
-    out += _spike(r, scale)
-    out += _baseline(r, scale)
-    out += _phase(r, S)
+    spike = _spike(r, scale)
+    out += spike
+    if not spike:  # a spike distorts the whole map: the other checks would only echo it
+        out += _baseline(r, scale, F)
+        out += _phase(r, S, float(noise_std or scale))
     return out
 
 
@@ -104,50 +117,61 @@ def _zero_map(r: np.ndarray, norm_s: float, sigma: float) -> list[str]:
 
 
 def _spike(r: np.ndarray, scale: float) -> list[str]:
-    if not scale > 0:
+    dev = np.abs(r - np.median(r)).ravel()
+    worst = int(np.argmax(dev))
+    z = dev / scale if scale > 0 else np.full(dev.shape, np.inf)
+    far = np.flatnonzero(z > SPIKE_SIGMAS)
+    share = float(dev[worst] ** 2 / max(float(np.sum(dev * dev)), 1e-300))
+    if far.size == 0 or not (far.size <= MAX_SPIKES or share > SPIKE_ENERGY):
         return []
-    z = np.abs(r - np.median(r)) / scale
-    out = np.flatnonzero(z.ravel() > SPIKE_SIGMAS)
-    if 0 < out.size <= MAX_SPIKES:
-        worst = int(out[np.argmax(z.ravel()[out])])
-        i, j = np.unravel_index(worst, r.shape)
+    i, j = np.unravel_index(worst, r.shape)
+    return [
+        f"isolated spike in the residual: data point [{i}, {j}] holds {share:.0%} of the "
+        "residual energy and lies far off the fit; a corrupted point distorts the whole "
+        "map: remove or replace it (e.g. with the mean of its neighbours) and invert again"
+    ]
+
+
+def _baseline(r: np.ndarray, scale: float, F: np.ndarray | None) -> list[str]:
+    if F is not None and F.shape[0] > 4 and F.shape[1] > 4:
+        total = float(np.clip(F, 0, None).sum())
+        inner = float(np.clip(F[2:-2, 2:-2], 0, None).sum())
+        edge = (total - inner) / total if total > 0 else 0.0
+        if edge > EDGE_MASS:
+            return [
+                f"baseline suspected: {edge:.0%} of the map's mass lies on the grid edges, "
+                "where a non-negative map imitates a constant offset; subtract the offset or "
+                "fit it with laplace_inv.classical.robust.fit_acquisition_model(est, S, "
+                "offset='auto'), or widen the grid if the edge mass is real signal"
+            ]
+    if not scale > 0 or r.shape[1] < 2:
+        return []
+    t = r.mean(axis=1) / (scale / np.sqrt(r.shape[1]))
+    same_sign = max(float(np.mean(t > 0)), float(np.mean(t < 0)))
+    typical = float(np.median(np.abs(t)))
+    if same_sign >= BASELINE_SAME_SIGN and typical > BASELINE_T:
+        offset = float(np.median(r.mean(axis=1)))
         return [
-            f"isolated spike in the residual: data point [{i}, {j}] is "
-            f"{float(z.ravel()[worst]):.3g} robust standard deviations off the fit (and "
-            f"{out.size} point(s) in all); a corrupted point distorts the whole map: remove "
-            "or replace it (e.g. with the mean of its neighbours) and invert again"
+            f"baseline in the residual: the rows' mean residuals share one sign (median "
+            f"{offset:.3g}, {typical:.3g} standard errors from zero); the data likely carry a "
+            "constant offset: subtract it, or fit it with "
+            "laplace_inv.classical.robust.fit_acquisition_model(est, S, offset='auto')"
         ]
     return []
 
 
-def _baseline(r: np.ndarray, scale: float) -> list[str]:
-    if not scale > 0 or r.shape[1] < 2:
-        return []
-    t = r.mean(axis=1) / (scale / np.sqrt(r.shape[1]))
-    if np.all(t > 0) or np.all(t < 0):
-        typical = float(np.median(np.abs(t)))
-        if typical > BASELINE_T:
-            offset = float(np.median(r.mean(axis=1)))
-            return [
-                f"baseline in the residual: every row's mean residual has the same sign "
-                f"(median {offset:.3g}, {typical:.3g} standard errors from zero); the data "
-                "likely carry a constant offset: subtract it, or fit it with "
-                "laplace_inv.classical.robust.fit_acquisition_model(est, S, offset='auto')"
-            ]
-    return []
-
-
-def _phase(r: np.ndarray, S: np.ndarray) -> list[str]:
-    denom = float(np.linalg.norm(r)) * float(np.linalg.norm(S))
+def _phase(r: np.ndarray, S: np.ndarray, sigma: float) -> list[str]:
+    rc, Sc = r - r.mean(), S - S.mean()
+    denom = float(np.linalg.norm(rc)) * float(np.linalg.norm(Sc))
     if not denom > 0:
         return []
-    rho = float(np.vdot(r - r.mean(), S - S.mean())) / max(
-        float(np.linalg.norm(r - r.mean())) * float(np.linalg.norm(S - S.mean())), 1e-300
-    )
-    if rho > PHASE_CORRELATION and rho * np.sqrt(r.size) > PHASE_Z:
+    rho = float(np.vdot(rc, Sc)) / denom
+    rms = float(np.sqrt(np.mean(r * r)))
+    if abs(rho) > PHASE_CORRELATION and rms > FAR_ABOVE_NOISE * sigma:
         return [
-            f"residual correlated with the data (correlation {rho:.2f}): the model misses a "
-            "part of the signal itself, typically a phase or sign error; phase-correct the "
-            "data (laplace_inv.phase.phase_correct) or check the kernel kinds"
+            f"residual correlated with the data (correlation {rho:.2f}) and "
+            f"{rms / sigma:.3g} times the noise: the model misses part of the signal itself, "
+            "typically a phase or sign error; phase-correct the data "
+            "(laplace_inv.phase.phase_correct) or check the kernel kinds"
         ]
     return []

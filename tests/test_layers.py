@@ -45,10 +45,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "laplace_inv.plotting",
     ): "InversionResult.plot() is a convenience that hands the result to the plotting layer; "
     "imported on call so that results never need matplotlib",
-    (
-        "laplace_inv.base",
-        "laplace_inv.plotting",
-    ): "the same convenience, reached through the result object",
 }
 
 
