@@ -93,14 +93,10 @@ def fit_warnings(
         return []
     scale = robust_std(r)
     sigma = max(scale, float(noise_std or 0.0))
-    out: list[str] = []
-    out += _zero_map(r, norm_s, sigma)
     spike = _spike(r, scale)
-    out += spike
-    if not spike:  # a spike distorts the whole map: the other checks would only echo it
-        out += _baseline(r, scale, F)
-        out += _phase(r, S, float(noise_std or scale))
-    return out
+    if spike:  # a spike distorts the whole map: the other checks would only echo it
+        return spike
+    return _zero_map(r, norm_s, sigma) + _baseline(r, scale, F) + _phase(r, S, sigma)
 
 
 def _zero_map(r: np.ndarray, norm_s: float, sigma: float) -> list[str]:
