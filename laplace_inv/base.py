@@ -285,7 +285,9 @@ class BaseInverter(TransformerMixin, BaseEstimator):
             )
         )
 
-    def invert(self, S: Any, noise_std: float | None = None) -> InversionResult:
+    def invert(
+        self, S: Any, noise_std: float | None = None, *, check_fit: bool = True
+    ) -> InversionResult:
         """Invert one ``(n1, n2)`` dataset and return a full :class:`InversionResult`.
 
         Parameters
@@ -296,6 +298,9 @@ class BaseInverter(TransformerMixin, BaseEstimator):
             Known noise level in data units: the solvers that use a noise level (the
             discrepancy rule, UPEN's weights) take it instead of their own estimate. Absent,
             it is estimated from the data outside the kernels' range.
+        check_fit : bool
+            Run the fit check (`laplace_inv.diagnostics.fit_warnings`); searches that invert
+            many trial datasets turn it off.
 
         Returns
         -------
@@ -310,7 +315,8 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         maps, infos = self._invert_validated(S[None], noise_std=given)
         noise = given if given is not None else kernel.compress().noise_std(S)
         result = InversionResult(map=maps[0], kernel=kernel, data=S, info=infos[0], noise_std=noise)
-        result.warnings = fit_warnings(S, result.fit, noise, result.map)
+        if check_fit:
+            result.warnings = fit_warnings(S, result.fit, noise, result.map)
         for message in result.warnings:
             warnings.warn(f"{self._method_name()}: {message}", UserWarning, stacklevel=2)
         return result

@@ -12,8 +12,8 @@ def sample_scales(batch: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> sample_scales(np.array([[[1.0, -3.0]], [[0.0, 0.0]]])).tolist()
-    [3.0, 0.0]
+    >>> sample_scales(np.array([[[1.0, -3.0]], [[2.0, 0.5]]])).tolist()
+    [3.0, 2.0]
     """
     flat = batch.reshape(len(batch), -1)
     return np.maximum(flat.max(axis=1), -flat.min(axis=1))

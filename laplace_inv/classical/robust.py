@@ -185,7 +185,7 @@ def fit_acquisition_model(
     def invert(est: BaseInverter, data: np.ndarray) -> np.ndarray:
         nonlocal n_inv
         n_inv += 1
-        return est.invert(data, noise_std=noise_std).map
+        return est.invert(data, noise_std=noise_std, check_fit=False).map
 
     def with_e(est: BaseInverter, e: float | None) -> tuple[BaseInverter, Kernel2D]:
         if e is None:

@@ -59,10 +59,10 @@ def discrepancy_target(
 
     Examples
     --------
-    >>> discrepancy_target(100, 0.1, 0.25)
+    >>> round(discrepancy_target(100, 0.1, 0.25), 6)
     0.75
-    >>> discrepancy_target(100, 0.1, 0.25, floor=2.0, chi2_margin=True)
-    1.8914213562373096
+    >>> round(discrepancy_target(100, 0.1, 0.25, floor=2.0, chi2_margin=True), 6)
+    1.891421
     """
     total = factor**2 * n * sigma**2
     if floor is not None:

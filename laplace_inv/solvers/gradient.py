@@ -103,7 +103,7 @@ def projected_gradient(
     F = F0
     Y = F
     t = 1.0
-    G = gradient(Y) if steps == "bb" else None
+    G: Array = gradient(Y) if steps == "bb" else None
     for k in range(1, max_iter + 1):
         if steps != "bb":
             G = gradient(Y)
