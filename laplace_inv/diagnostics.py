@@ -38,6 +38,9 @@ BASELINE_T = 6.0
 BASELINE_SAME_SIGN = 0.9
 #: Share of the map's mass in its outer two rows and columns that flags a baseline.
 EDGE_MASS = 0.15
+#: ... on grids of at least this many points per axis (on smaller ones the edges are most of
+#: the map).
+MIN_EDGE_GRID = 16
 #: Correlation of residual and data that flags a phase or sign error (with the residual
 #: ``FAR_ABOVE_NOISE`` times the noise).
 PHASE_CORRELATION = 0.3
@@ -87,7 +90,13 @@ def fit_warnings(
     ['isolated spike in the residual']
     """
     S = np.asarray(S, dtype=float)
-    r = S - np.asarray(fit, dtype=float)
+    size = float(np.abs(S).max()) if S.size else 0.0
+    if not size > 0 or not np.isfinite(size):
+        return []
+    # Work on S / max|S|: squares of data near the float limits neither overflow nor vanish.
+    S = S / size
+    r = S - np.asarray(fit, dtype=float) / size
+    noise_std = None if noise_std is None else float(noise_std) / size
     norm_s = float(np.linalg.norm(S))
     if not norm_s > 0 or not np.all(np.isfinite(r)):
         return []
@@ -129,7 +138,7 @@ def _spike(r: np.ndarray, scale: float) -> list[str]:
 
 
 def _baseline(r: np.ndarray, scale: float, F: np.ndarray | None) -> list[str]:
-    if F is not None and F.shape[0] > 4 and F.shape[1] > 4:
+    if F is not None and min(F.shape) >= MIN_EDGE_GRID:
         total = float(np.clip(F, 0, None).sum())
         inner = float(np.clip(F[2:-2, 2:-2], 0, None).sum())
         edge = (total - inner) / total if total > 0 else 0.0
@@ -149,7 +158,8 @@ def _baseline(r: np.ndarray, scale: float, F: np.ndarray | None) -> list[str]:
         offset = float(np.median(r.mean(axis=1)))
         return [
             f"baseline in the residual: the rows' mean residuals share one sign (median "
-            f"{offset:.3g}, {typical:.3g} standard errors from zero); the data likely carry a "
+            f"{offset:.3g}·max|S|, {typical:.3g} standard errors from zero); the data likely "
+            "carry a "
             "constant offset: subtract it, or fit it with "
             "laplace_inv.classical.robust.fit_acquisition_model(est, S, offset='auto')"
         ]
