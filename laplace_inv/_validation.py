@@ -174,3 +174,147 @@ def check_single_dataset(S: Any, data_shape: tuple[int, int], name: str = "S") -
         raise ValueError(f"{name} has shape {arr.shape} but the kernel expects {tuple(data_shape)}")
     check_finite(arr, name)
     return arr
+
+
+# --------------------------------------------------------------------------------------
+# Declarative parameter constraints (checked once per fit/predict/invert call)
+
+
+class Interval:
+    """A real (or integer) interval constraint, e.g. ``Interval(float, 0, None, "neither")``.
+
+    Parameters
+    ----------
+    kind : type
+        ``float`` (any real number) or ``int`` (integers only).
+    low : float or None
+        Lower bound (``None``: unbounded).
+    high : float or None
+        Upper bound (``None``: unbounded).
+    closed : {"both", "left", "right", "neither"}
+        Which bounds belong to the interval.
+
+    Examples
+    --------
+    >>> Interval(float, 0, 1, "neither").accepts(0.5), Interval(int, 1, None, "left").accepts(0)
+    (True, False)
+    """
+
+    def __init__(self, kind: type, low: float | None, high: float | None, closed: str) -> None:
+        self.kind, self.low, self.high, self.closed = kind, low, high, closed
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is a number of the right kind inside the interval."""
+        from numbers import Integral, Real
+
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+            return False
+        if self.kind is int and not isinstance(value, Integral):
+            return False
+        v = float(value)
+        if not np.isfinite(v):
+            return False
+        lo_ok = self.low is None or (
+            v >= self.low if self.closed in ("both", "left") else v > self.low
+        )
+        hi_ok = self.high is None or (
+            v <= self.high if self.closed in ("both", "right") else v < self.high
+        )
+        return bool(lo_ok and hi_ok)
+
+    def describe(self) -> str:
+        """The constraint in words, for error messages."""
+        left = "[" if self.closed in ("both", "left") else "("
+        right = "]" if self.closed in ("both", "right") else ")"
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        noun = "an integer" if self.kind is int else "a finite number"
+        return f"{noun} in {left}{lo}, {hi}{right}"
+
+
+class Options:
+    """One of a fixed set of strings (compared exactly)."""
+
+    def __init__(self, *options: str) -> None:
+        self.options = tuple(options)
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is one of the options."""
+        return isinstance(value, str) and value in self.options
+
+    def describe(self) -> str:
+        """The constraint in words."""
+        return f"one of {self.options}"
+
+
+class PositiveArray:
+    """A non-empty 1D array of finite positive numbers (e.g. an α grid)."""
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` converts to such an array."""
+        if isinstance(value, (str, bytes)):
+            return False
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            return False
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+            return False
+        if np.iscomplexobj(arr) or arr.ndim != 1 or arr.size == 0:
+            return False
+        return bool(np.all(np.isfinite(arr)) and np.all(arr > 0))
+
+    def describe(self) -> str:
+        """The constraint in words."""
+        return "a non-empty 1D array of finite positive numbers"
+
+
+class Text:
+    """Any string (a name checked later against what is installed)."""
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is a string."""
+        return isinstance(value, str)
+
+    def describe(self) -> str:
+        """The constraint in words."""
+        return "a string"
+
+
+def check_params(owner: str, params: dict[str, Any], constraints: dict[str, list]) -> None:
+    """Check every parameter against its list of accepted constraints (``None``: None ok).
+
+    Raises ``TypeError`` when no constraint accepts the value's type (a string for a number,
+    ...) and ``ValueError`` when the type is right but the value is not.
+
+    Examples
+    --------
+    >>> check_params("Est", {"tol": 0.5}, {"tol": [Interval(float, 0, 1, "neither")]})
+    >>> check_params("Est", {"tol": 2.0}, {"tol": [Interval(float, 0, 1, "neither")]})
+    Traceback (most recent call last):
+    ...
+    ValueError: Est: tol must be a finite number in (0, 1), got 2.0
+    """
+    for name, accepted in constraints.items():
+        value = params[name]
+        if any(value is None if c is None else c.accepts(value) for c in accepted):
+            continue
+        words = [("None" if c is None else c.describe()) for c in accepted]
+        message = f"{owner}: {name} must be {' or '.join(words)}, got {value!r}"
+        raise _error_type(value, accepted)(message)
+
+
+def _error_type(value: Any, accepted: list) -> type[Exception]:
+    """``ValueError`` for a value of an accepted type, ``TypeError`` otherwise."""
+    from numbers import Integral, Real
+
+    if isinstance(value, str):
+        return ValueError if any(isinstance(c, (Options, Text)) for c in accepted) else TypeError
+    intervals = [c for c in accepted if isinstance(c, Interval)]
+    is_number = isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+    if intervals and is_number:
+        integral_only = all(c.kind is int for c in intervals)
+        return TypeError if integral_only and not isinstance(value, Integral) else ValueError
+    if any(isinstance(c, PositiveArray) for c in accepted) and np.ndim(value) > 0:
+        return ValueError
+    return TypeError

@@ -12,12 +12,13 @@ m²/s for diffusion coefficients.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import warnings
 from typing import Any
 
 import numpy as np
 
 from laplace_inv._validation import as_real_array, check_axis_values, check_finite
+from laplace_inv.operator import AxisFactor, CompressedOperator
 
 KINDS: tuple[str, ...] = ("T2", "T1_IR", "T1_SR", "D")
 """The kernel kinds understood by :class:`KernelAxis`."""
@@ -26,6 +27,9 @@ DEFAULT_GRID_SIZE = 64
 
 MIN_KERNEL_MAX = 1e-30
 """A kernel axis whose largest entry is below this sees nothing of its grid (refused)."""
+
+MIN_COLUMN_SPREAD = 1e-3
+"""A grid point is seen when its kernel column changes by more than this along the axis."""
 
 
 def kernel_matrix(kind: str, tau: np.ndarray, grid: np.ndarray, efficiency: float = 1.0):
@@ -168,6 +172,7 @@ class KernelAxis:
             )
         matrix.setflags(write=False)
         self._matrix = matrix
+        _warn_if_unseen(self)
 
     @property
     def matrix(self) -> np.ndarray:
@@ -219,67 +224,28 @@ class KernelAxis:
         )
 
 
-@dataclass(frozen=True)
-class CompressedProblem:
-    """The SVD-compressed 2D problem ``S̃ = K̃1 F K̃2ᵀ`` (ALGORITHMS.md §1).
+def _warn_if_unseen(axis: KernelAxis) -> None:
+    """Warn when no grid point's kernel column changes along the acquisition.
 
-    Attributes
-    ----------
-    U1, U2 : numpy.ndarray
-        Projection bases, shapes ``(n1, r1)`` and ``(n2, r2)``.
-    K1, K2 : numpy.ndarray
-        Compressed kernels ``Σi Viᵀ``, shapes ``(r1, N1)`` and ``(r2, N2)``.
-    s1, s2 : numpy.ndarray
-        Retained singular values.
-    gram1, gram2 : numpy.ndarray
-        ``K̃iᵀK̃i`` (equal to the full Gram matrices up to the discarded singular values).
+    Such a grid lies entirely where the acquisition sees either nothing or a constant (a T2
+    grid far beyond the last echo, say), so every map on it is arbitrary.
     """
+    if axis.tau.size < 2:
+        return  # a single acquisition point resolves nothing along this axis by design
+    spread = axis.matrix.max(axis=0) - axis.matrix.min(axis=0)
+    if not np.any(spread > MIN_COLUMN_SPREAD):
+        warnings.warn(
+            f"the {axis.kind} grid [{axis.grid[0]:.3g}, {axis.grid[-1]:.3g}] lies outside what "
+            f"the acquisition [{axis.tau[0]:.3g}, {axis.tau[-1]:.3g}] can see (no kernel "
+            f"column changes by more than {MIN_COLUMN_SPREAD:g} along it); move the grid into "
+            "the acquisition window or use grid=None",
+            UserWarning,
+            stacklevel=3,
+        )
 
-    U1: np.ndarray
-    U2: np.ndarray
-    K1: np.ndarray
-    K2: np.ndarray
-    s1: np.ndarray
-    s2: np.ndarray
-    gram1: np.ndarray
-    gram2: np.ndarray
 
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(r1, r2)``, the size of the compressed data."""
-        return (self.U1.shape[1], self.U2.shape[1])
-
-    @property
-    def lipschitz(self) -> float:
-        """``λmax(K̃1ᵀK̃1)·λmax(K̃2ᵀK̃2)``, the Lipschitz constant of the data-term gradient."""
-        return float(self.s1[0] ** 2 * self.s2[0] ** 2)
-
-    def project(self, S: np.ndarray) -> np.ndarray:
-        """``U1ᵀ S U2`` for one ``(n1, n2)`` dataset or a batch ``(..., n1, n2)``."""
-        return self.U1.T @ S @ self.U2
-
-    def forward(self, F: np.ndarray) -> np.ndarray:
-        """``K̃1 F K̃2ᵀ`` for one map or a batch."""
-        return self.K1 @ F @ self.K2.T
-
-    def adjoint(self, S_c: np.ndarray) -> np.ndarray:
-        """``K̃1ᵀ S̃ K̃2`` for compressed data."""
-        return self.K1.T @ S_c @ self.K2
-
-    def gram_apply(self, F: np.ndarray) -> np.ndarray:
-        """``K̃1ᵀK̃1 F K̃2ᵀK̃2``, the Gram form used by every gradient (FLINT)."""
-        return self.gram1 @ F @ self.gram2
-
-    def out_of_range_norm(self, S: np.ndarray) -> float:
-        """``‖S − U1U1ᵀ S U2U2ᵀ‖``: the part of the data no map can explain."""
-        S = np.asarray(S, dtype=float)
-        scale = float(np.abs(S).max()) if S.size else 0.0
-        if not scale > 0 or not np.isfinite(scale):
-            return 0.0 if scale == 0 else float("nan")
-        # Work on S / max|S| so that the squares neither overflow nor underflow.
-        Sn = S / scale
-        S_c = self.project(Sn)
-        return scale * float(np.sqrt(max(np.sum(Sn * Sn) - np.sum(S_c * S_c), 0.0)))
+CompressedProblem = CompressedOperator
+"""The historical name of `CompressedOperator` (same class)."""
 
 
 class Kernel2D:
@@ -407,7 +373,15 @@ class Kernel2D:
 
         Returns
         -------
-        CompressedProblem
+        CompressedOperator
+            Also importable as ``CompressedProblem``.
+
+        Examples
+        --------
+        >>> k = Kernel2D.from_arrays(("T2", "T2"), np.geomspace(1e-3, 1, 8),
+        ...                          np.geomspace(1e-3, 1, 10), n_grid=6)
+        >>> k.compress() is k.compress()
+        True
         """
         try:
             rtol = float(rtol)
@@ -416,19 +390,8 @@ class Kernel2D:
         if not 0.0 < rtol < 1.0:
             raise ValueError(f"rtol must lie in (0, 1), got {rtol:g}")
         if rtol not in self._compressed:
-            U1, s1, V1 = _truncated_svd(self.K1, rtol)
-            U2, s2, V2 = _truncated_svd(self.K2, rtol)
-            K1c = s1[:, None] * V1
-            K2c = s2[:, None] * V2
-            self._compressed[rtol] = CompressedProblem(
-                U1=U1,
-                U2=U2,
-                K1=K1c,
-                K2=K2c,
-                s1=s1,
-                s2=s2,
-                gram1=K1c.T @ K1c,
-                gram2=K2c.T @ K2c,
+            self._compressed[rtol] = CompressedOperator(
+                _truncated_svd(self.K1, rtol), _truncated_svd(self.K2, rtol)
             )
         return self._compressed[rtol]
 
@@ -460,7 +423,5 @@ class Kernel2D:
         return f"Kernel2D({self.axis1!r}, {self.axis2!r})"
 
 
-def _truncated_svd(K: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    U, s, Vt = np.linalg.svd(K, full_matrices=False)
-    keep = max(1, int(np.sum(s > rtol * s[0])))
-    return U[:, :keep], s[:keep], Vt[:keep]
+def _truncated_svd(K: np.ndarray, rtol: float) -> AxisFactor:
+    return AxisFactor.from_matrix(K, rtol)

@@ -1,11 +1,17 @@
-"""The package's inverters by name, with their default settings as a user would call them."""
+"""The package's inverters by name, with their default settings as a user would call them.
+
+This is the one place that builds a method from its name: the CLI, the benchmark registry
+and the benchmark scripts call `make_inverter`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from laplace_inv.base import BaseInverter
-from laplace_inv.kernels import Kernel2D
+if TYPE_CHECKING:  # pragma: no cover
+    from laplace_inv.base import BaseInverter
+    from laplace_inv.kernels import Kernel2D
 
 
 def _upen(kernel: Kernel2D) -> BaseInverter:

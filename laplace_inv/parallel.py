@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from laplace_inv.base import OUTPUTS, PEAK_DTYPE, BaseInverter, Output, invert_chunk
+from laplace_inv.base import BaseInverter
+from laplace_inv.batching import OUTPUTS, Output, invert_chunk
+from laplace_inv.peak_table import PEAK_DTYPE
 
 __all__ = ["PEAK_DTYPE", "from_npy", "import_dask_array", "invert_dask"]
 

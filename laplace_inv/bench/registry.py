@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from laplace_inv.kernels import Kernel2D
-from laplace_inv.methods import METHODS
+from laplace_inv.methods import METHODS, make_inverter
 
 __all__ = [
     "BUILTIN_METHODS",
@@ -274,6 +274,22 @@ def available_methods() -> list[str]:
 BUILTIN_METHODS: tuple[str, ...] = ("dlemlr", "upen", "tikhonov", "l1")
 """Names of the package's own inverters, registered at import."""
 
+
+def _builtin_factory(name: str) -> Callable[[Kernel2D], Any]:
+    """``kernel ↦ make_inverter(name, kernel)``: methods are built by name in one place."""
+
+    def factory(kernel: Kernel2D) -> Any:
+        return make_inverter(name, kernel)
+
+    return factory
+
+
 # The package's own inverters, with the defaults a user gets (laplace_inv.methods).
 for _name in BUILTIN_METHODS:
-    register_method(_name, METHODS[_name], kind="factory", builtin=True)
+    register_method(
+        _name,
+        _builtin_factory(_name),
+        kind="factory",
+        description=_first_line(METHODS[_name]),
+        builtin=True,
+    )

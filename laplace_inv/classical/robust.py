@@ -90,6 +90,46 @@ def _check_option(value: Any, name: str) -> None:
         raise ValueError(f"{name} must be 'auto', a number or None, got {value!r}")
 
 
+def _check_model_options(
+    efficiency: Any, offset: Any, efficiency_bounds: tuple[float, float], search_grid: str
+) -> tuple[float, float]:
+    """Check the options of `fit_acquisition_model`; return the efficiency bounds."""
+    _check_option(efficiency, "efficiency")
+    _check_option(offset, "offset")
+    lo, hi = (float(v) for v in efficiency_bounds)
+    if not 0.0 < lo < hi <= 1.5:
+        raise ValueError(f"efficiency_bounds must satisfy 0 < lo < hi <= 1.5, got {lo, hi}")
+    if search_grid not in ("window", "full"):
+        raise ValueError(f"search_grid must be 'window' or 'full', got {search_grid!r}")
+    return lo, hi
+
+
+def _offset_root(
+    invert: Any, mean_residual: Any, c0: float, scale: float, rtol: float, max_iter: int
+) -> tuple[float, np.ndarray]:
+    """The offset ``c`` whose map leaves a zero mean residual ``h(c)``: a fixed-point step,
+    then guarded secant steps, from the warm start ``c0``."""
+    F0 = invert(c0)
+    h0 = mean_residual(c0, F0)
+    c, F = c0, F0
+    if abs(h0) > rtol * scale:
+        c1 = c0 + float(np.clip(h0, -0.1 * scale, 0.1 * scale))  # fixed-point step
+        for _ in range(max_iter - 1):
+            F1 = invert(c1)
+            h1 = mean_residual(c1, F1)
+            c, F = c1, F1
+            if abs(h1) <= rtol * scale:
+                break
+            slope = (h1 - h0) / (c1 - c0) if c1 != c0 else -1.0
+            # h decreases with c (slope -1 for a map that ignores the offset, towards 0
+            # when the map absorbs it); guard against a flat or wrong-signed secant.
+            slope = min(slope, -0.05)
+            c0, h0 = c1, h1
+            step = float(np.clip(-h1 / slope, -0.1 * scale, 0.1 * scale))
+            c1 = float(np.clip(c1 + step, -0.5 * scale, 0.5 * scale))
+    return c, F
+
+
 def fit_acquisition_model(
     estimator: BaseInverter,
     S: Any,
@@ -165,15 +205,9 @@ def fit_acquisition_model(
     S = np.asarray(S, dtype=float)
     if S.shape != kernel.data_shape:
         raise ValueError(f"S must have shape {kernel.data_shape}, got {S.shape}")
-    _check_option(efficiency, "efficiency")
-    _check_option(offset, "offset")
-    lo, hi = (float(v) for v in efficiency_bounds)
-    if not 0.0 < lo < hi <= 1.5:
-        raise ValueError(f"efficiency_bounds must satisfy 0 < lo < hi <= 1.5, got {lo, hi}")
+    lo, hi = _check_model_options(efficiency, offset, efficiency_bounds, search_grid)
     has_ir = "T1_IR" in kernel.kinds
     scale = float(np.abs(S).max()) or 1.0
-    if search_grid not in ("window", "full"):
-        raise ValueError(f"search_grid must be 'window' or 'full', got {search_grid!r}")
     searcher = search_estimator if search_estimator is not None else estimator
     if search_grid == "window":
         search_kernel = Kernel2D(
@@ -185,7 +219,7 @@ def fit_acquisition_model(
     def invert(est: BaseInverter, data: np.ndarray) -> np.ndarray:
         nonlocal n_inv
         n_inv += 1
-        return est.invert(data, noise_std=noise_std).map
+        return est.invert(data, noise_std=noise_std, check_fit=False).map
 
     def with_e(est: BaseInverter, e: float | None) -> tuple[BaseInverter, Kernel2D]:
         if e is None:
@@ -200,25 +234,14 @@ def fit_acquisition_model(
         if offset is None or not isinstance(offset, str):
             c = 0.0 if offset is None else float(offset)
             return c, invert(est, S - c)
-        c0 = c_warm[0]
-        F0 = invert(est, S - c0)
-        h0 = float(np.mean(S - c0 - k.forward(F0)))
-        c, F = c0, F0
-        if abs(h0) > offset_rtol * scale:
-            c1 = c0 + float(np.clip(h0, -0.1 * scale, 0.1 * scale))  # fixed-point step
-            for _ in range(max_offset_iter - 1):
-                F1 = invert(est, S - c1)
-                h1 = float(np.mean(S - c1 - k.forward(F1)))
-                c, F = c1, F1
-                if abs(h1) <= offset_rtol * scale:
-                    break
-                slope = (h1 - h0) / (c1 - c0) if c1 != c0 else -1.0
-                # h decreases with c (slope -1 for a map that ignores the offset, towards 0
-                # when the map absorbs it); guard against a flat or wrong-signed secant.
-                slope = min(slope, -0.05)
-                c0, h0 = c1, h1
-                step = float(np.clip(-h1 / slope, -0.1 * scale, 0.1 * scale))
-                c1 = float(np.clip(c1 + step, -0.5 * scale, 0.5 * scale))
+        c, F = _offset_root(
+            lambda c: invert(est, S - c),
+            lambda c, F: float(np.mean(S - c - k.forward(F))),
+            c_warm[0],
+            scale,
+            offset_rtol,
+            max_offset_iter,
+        )
         c_warm[0] = c
         return c, F
 

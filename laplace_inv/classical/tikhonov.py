@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-from numbers import Real
+from typing import ClassVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from laplace_inv.base import BaseInverter, warn_not_converged
-from laplace_inv.classical.alpha import (
-    PathPoint,
-    default_alphas,
-    discrepancy_point,
-    gcv_values,
-    lcurve_corner,
-    refine_minimum,
-    solve_path,
-)
-from laplace_inv.classical.brd import brd_solve, pair_problem
-from laplace_inv.classical.fista import nonneg_fista
+from laplace_inv._validation import Interval, Options, PositiveArray
+from laplace_inv.base import BaseInverter
 from laplace_inv.kernels import Kernel2D
-from laplace_inv.simulate import estimate_noise
+from laplace_inv.solvers.result import warn_not_converged
+from laplace_inv.solvers.tikhonov import ALPHA_RULES, global_tikhonov, tikhonov_fista
+from laplace_inv.solvers.upen import upen_solve
 
-logger = logging.getLogger(__name__)
-
-ALPHA_RULES = ("gcv", "lcurve", "discrepancy")
 PENALTIES = ("upen", "global")
+
+_POSITIVE = Interval(float, 0, None, "neither")
+_NON_NEGATIVE = Interval(float, 0, None, "left")
+_UNIT = Interval(float, 0, 1, "neither")
+_COUNT = Interval(int, 1, None, "left")
 
 
 class TikhonovInverter(BaseInverter):
@@ -44,7 +37,7 @@ class TikhonovInverter(BaseInverter):
 
     ``penalty="upen"`` (the default) is the 2DUPEN multi-parameter method of Bortolotti
     et al. (Inverse Problems 2017): local weights on the squared 2D Laplacian, adapted to the
-    map's slope and curvature (see :mod:`laplace_inv.classical.upen`).
+    map's slope and curvature (see `laplace_inv.solvers.upen`).
 
     Data are scaled to ``max|S| = 1`` before solving, so α values refer to normalised data.
 
@@ -75,8 +68,14 @@ class TikhonovInverter(BaseInverter):
         Iteration cap per solve (Newton steps, or FISTA iterations).
     tol : float
         Tolerance: relative dual-gradient norm (BRD) or relative map change (FISTA).
-    beta00, beta0, beta_p, beta_c : float
-        UPEN parameters (published defaults 1, 1e-4, 1e-5, 0.1).
+    beta00 : float
+        UPEN's β0 for the first weights (> 0; published default 1).
+    beta0 : float
+        UPEN's constant compliance (> 0; published default 1e-4).
+    beta_p : float
+        UPEN's slope compliance (≥ 0; published default 1e-5).
+    beta_c : float
+        UPEN's curvature compliance (≥ 0; published default 0.1).
     upen_tol : float
         UPEN outer-loop tolerance on ``‖F − F_old‖/‖F‖``.
     upen_max_iter : int
@@ -91,6 +90,22 @@ class TikhonovInverter(BaseInverter):
     >>> res.map.shape, res.info["alpha_rule"]
     ((64, 64), 'gcv')
     """
+
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "penalty": [Options(*PENALTIES)],
+        "alpha": [Options(*ALPHA_RULES), _POSITIVE],
+        "alpha_grid": [None, PositiveArray()],
+        "solver": [Options("brd", "fista")],
+        "rtol": [_UNIT],
+        "max_iter": [_COUNT],
+        "tol": [_UNIT],
+        "beta00": [_POSITIVE],
+        "beta0": [_POSITIVE],
+        "beta_p": [_NON_NEGATIVE],
+        "beta_c": [_NON_NEGATIVE],
+        "upen_tol": [_UNIT],
+        "upen_max_iter": [_COUNT],
+    }
 
     def __init__(
         self,
@@ -128,137 +143,52 @@ class TikhonovInverter(BaseInverter):
         return "UPEN" if self.penalty == "upen" else "Tikhonov"
 
     def _check_params(self) -> None:
-        if self.penalty not in PENALTIES:
-            raise ValueError(f"penalty must be one of {PENALTIES}, got {self.penalty!r}")
-        a = self.alpha
-        if isinstance(a, str):
-            if a not in ALPHA_RULES:
-                raise ValueError(f"alpha must be a positive number or one of {ALPHA_RULES}")
-        elif not isinstance(a, Real) or not np.isfinite(a) or a <= 0:
-            raise ValueError(f"alpha must be a positive number or one of {ALPHA_RULES}")
-        if self.solver not in ("brd", "fista"):
-            raise ValueError(f"solver must be 'brd' or 'fista', got {self.solver!r}")
-        for name in ("max_iter", "upen_max_iter"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("tol", "upen_tol", "rtol"):
-            value = getattr(self, name)
-            if not isinstance(value, Real) or not 0 < value < 1:
-                raise ValueError(f"{name} must lie in (0, 1), got {value!r}")
+        super()._check_params()
+        if self.penalty == "global" and self.solver == "fista" and isinstance(self.alpha, str):
+            raise ValueError(
+                f"solver='fista' needs a numeric alpha; use solver='brd' for alpha={self.alpha!r}"
+            )
 
-    def _invert_normalised(self, S: np.ndarray) -> tuple[np.ndarray, dict]:
-        self._check_params()
+    def _invert_normalised(
+        self, S: np.ndarray, noise_std: float | None = None
+    ) -> tuple[np.ndarray, dict]:
         comp = self._check_kernel().compress(self.rtol)
         S_c = comp.project(S)
         # The matrices are small: threaded BLAS only adds contention (10-100x slower when
         # the cores are busy), and one thread per solve lets joblib parallelise over samples.
         with threadpool_limits(1, user_api="blas"):
             if self.penalty == "upen":
-                from laplace_inv.classical.upen import upen_solve
-
-                # R² counts the data no map can explain, as the uncompressed method does.
-                oor2 = float(np.vdot(S, S) - np.vdot(S_c, S_c))
-                return upen_solve(comp, S_c, self, out_of_range2=oor2)
-            return self._solve_global(comp, S, S_c)
-
-    def _solve_global(self, comp, S: np.ndarray, S_c: np.ndarray) -> tuple[np.ndarray, dict]:
-        if self.solver == "fista":
-            return self._solve_global_fista(comp, S_c)
-        prob = pair_problem(comp)
-        s = prob.data(S_c)
-        m = prob.m
-        n_iter = 0
-
-        def solve(alpha: float, warm) -> PathPoint:
-            nonlocal n_iter
-            res = brd_solve(
-                prob,
-                s,
-                alpha,
-                comp.K1.shape[1:] + comp.K2.shape[1:],
-                c0=warm,
+                res = upen_solve(
+                    comp,
+                    S_c,
+                    beta00=float(self.beta00),
+                    beta0=float(self.beta0),
+                    beta_p=float(self.beta_p),
+                    beta_c=float(self.beta_c),
+                    upen_tol=float(self.upen_tol),
+                    upen_max_iter=int(self.upen_max_iter),
+                    max_iter=int(self.max_iter),
+                    start_iter=int(getattr(self, "upen_start_iter", 100)),
+                    # R² counts the data no map can explain, as the uncompressed method does.
+                    out_of_range2=comp.out_of_range_energy(S, S_c),
+                    noise_energy=None if noise_std is None else S.size * noise_std**2,
+                )
+                return res.map, res.info
+            if self.solver == "fista":
+                alpha = float(self.alpha)
+                res = tikhonov_fista(comp, S_c, alpha, max_iter=self.max_iter, tol=self.tol)
+                if not res.converged:
+                    warn_not_converged("FISTA (global Tikhonov)", res.iterations, self.tol)
+                info = {"method": "Tikhonov", "alpha": alpha, "alpha_rule": "fixed"}
+                return res.map, {**info, "iterations": res.iterations}
+            res = global_tikhonov(
+                comp,
+                S,
+                S_c,
+                self.alpha,
+                alpha_grid=self.alpha_grid,
                 max_iter=self.max_iter,
                 tol=self.tol,
+                noise_std=noise_std,
             )
-            if not res.converged:
-                warn_not_converged("BRD (global Tikhonov)", res.n_iter, self.tol)
-            n_iter += res.n_iter
-            # Misfit over every compressed entry, the pairs BRD dropped included.
-            r = comp.forward(res.F) - S_c
-            return PathPoint(alpha, res.F, float(np.vdot(r, r)), res.dof, res.c)
-
-        info: dict = {"method": "Tikhonov", "compressed_shape": comp.shape, "dual_size": m}
-        if not isinstance(self.alpha, str):
-            # Continuation: the dual Newton iteration converges reliably from the solution
-            # of a 10x larger α, not from zero when α is many decades below the Lipschitz
-            # constant.
-            alpha, warm = float(self.alpha), None
-            a = 1e-2 * comp.lipschitz
-            while a > 10.0 * alpha:
-                warm = solve(a, warm).warm
-                a /= 10.0
-            best = solve(alpha, warm)
-            info["alpha_rule"] = "fixed"
-        else:
-            alphas = (
-                default_alphas(comp.lipschitz)
-                if self.alpha_grid is None
-                else np.sort(np.asarray(self.alpha_grid, float))[::-1]
-            )
-            points = solve_path(solve, alphas)
-            if self.alpha == "gcv":
-                n = S.size
-                out_sq = comp.out_of_range_norm(S) ** 2
-                values = gcv_values(points, n, out_sq)
-                crit = lambda p: gcv_values([p], n, out_sq)[0]  # noqa: E731
-                best = refine_minimum(solve, points, values, crit)
-                info["gcv"] = values
-            elif self.alpha == "lcurve":
-                best = points[lcurve_corner(points)]
-            else:
-                # The noise comes from the data outside the kernels' range (pure noise).
-                # Residuals below ``max(nσ², best fit) + √(2n)σ²`` are statistically
-                # indistinguishable (one standard deviation of χ²_n), so take the largest
-                # α that reaches it: Morozov's rule, robust to a model-error floor.
-                n = S.size
-                sigma = estimate_noise(S, self._check_kernel(), self.rtol)
-                fixed_part = comp.out_of_range_norm(S) ** 2
-                best_total = min(p.misfit for p in points) + fixed_part
-                target = max(n * sigma**2, best_total) + np.sqrt(2.0 * n) * sigma**2
-                best = discrepancy_point(solve, points, target - fixed_part)
-                info["noise_std_normalised"] = sigma
-            info.update(
-                alpha_rule=self.alpha,
-                alpha_path=np.array([p.alpha for p in points]),
-                misfit_path=np.array([p.misfit for p in points]),
-                norm_path=np.array([p.norm for p in points]),
-                dof_path=np.array([p.dof for p in points]),
-            )
-        info.update(alpha=best.alpha, dof=best.dof, iterations=n_iter)
-        logger.debug(
-            "global Tikhonov: alpha=%.3g (%s), dof=%.1f, %d BRD iterations",
-            best.alpha,
-            info["alpha_rule"],
-            best.dof,
-            n_iter,
-        )
-        return best.F, info
-
-    def _solve_global_fista(self, comp, S_c: np.ndarray) -> tuple[np.ndarray, dict]:
-        if isinstance(self.alpha, str):
-            raise ValueError(
-                f"solver='fista' needs a numeric alpha; use solver='brd' for alpha={self.alpha!r}"
-            )
-        alpha = float(self.alpha)
-        res = nonneg_fista(
-            comp, S_c, lambda F: alpha * F, alpha, max_iter=self.max_iter, tol=self.tol
-        )
-        if not res.converged:
-            warn_not_converged("FISTA (global Tikhonov)", res.n_iter, self.tol)
-        return res.F, {
-            "method": "Tikhonov",
-            "alpha": alpha,
-            "alpha_rule": "fixed",
-            "iterations": res.n_iter,
-        }
+            return res.map, res.info

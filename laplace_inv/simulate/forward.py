@@ -91,8 +91,9 @@ def add_noise(
 def estimate_noise(S: Any, kernel: Kernel2D, rtol: float = 1e-8) -> float:
     """Noise standard deviation from the data outside the kernels' range.
 
-    ``σ² ≈ ‖S − U1U1ᵀ S U2U2ᵀ‖² / (n1·n2 − r1·r2)`` (ALGORITHMS.md §1). The signal has no
-    component there, so only noise remains.
+    ``σ² ≈ ‖S − U1U1ᵀ S U2U2ᵀ‖² / (n1·n2 − r1·r2)`` (see the theory page). The signal has
+    no component there, so only noise remains. The estimate itself is the compressed
+    operator's (`CompressedOperator.noise_std`).
 
     Examples
     --------
@@ -103,15 +104,7 @@ def estimate_noise(S: Any, kernel: Kernel2D, rtol: float = 1e-8) -> float:
     >>> round(float(estimate_noise(noisy, k)), 2)
     0.01
     """
-    comp = kernel.compress(rtol)
-    n = S.shape[0] * S.shape[1]
-    dof = n - comp.shape[0] * comp.shape[1]
-    if dof <= 0:
-        raise ValueError(
-            "the data have no degrees of freedom outside the kernels' range; "
-            "give noise_std explicitly"
-        )
-    return float(comp.out_of_range_norm(np.asarray(S, dtype=float)) / np.sqrt(dof))
+    return kernel.compress(rtol).noise_std(np.asarray(S, dtype=float))
 
 
 def with_ir_efficiency(kernel: Kernel2D, efficiency: float) -> Kernel2D:
