@@ -236,12 +236,14 @@ def self_check(results: BenchmarkResults) -> dict[str, Any]:
     truth_resolved = 0
     flat_resolved = 0
     for c in sim:
+        assert c.truth is not None  # filtered above
         m, _ = score_map(c, c.truth)
         max_pos = max(max_pos, float(m["position_error"]))
         max_tv = max(max_tv, float(m["tv_distance"]))
         if c.pair is not None:
             truth_resolved += bool(m["resolved"])
-            flat, _ = score_map(c, np.full(c.kernel.map_shape, c.truth.sum() / c.truth.size))
+            flat_map = np.full(tuple(c.kernel.map_shape), float(c.truth.sum()) / c.truth.size)
+            flat, _ = score_map(c, flat_map)
             flat_resolved += bool(flat["resolved"])
     return {
         "n_sim": len(sim),
@@ -289,7 +291,9 @@ def plot_resolution_curve(rows: Sequence[dict[str, Any]], methods: Sequence[str]
                     for r in sel
                     if r["method"] == name and float(r["separation"]) == s and r["status"] == "ok"
                 ]
-                share.append(np.mean([bool(r["resolved"]) for r in runs]) if runs else np.nan)
+                share.append(
+                    float(np.mean([bool(r["resolved"]) for r in runs])) if runs else np.nan
+                )
             if np.any(np.isfinite(share)):
                 ax.plot(seps, share, marker="o", label=name)
         truth = []

@@ -192,9 +192,9 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             else "—"
             for ax in (1, 2)
         ]
-        calibrated = (
-            {True: "yes", False: "no"}.get(r.get("calibrated"), "—") if r.get("n_draws") else "—"
-        )
+        calibrated = "—"
+        if r.get("n_draws"):
+            calibrated = "yes" if r.get("calibrated") else "no"
         lines.append(f"| {r['method']} | {label} | {frac} | {pos[0]} | {pos[1]} | {calibrated} |")
     return "\n".join(lines)
 

@@ -181,10 +181,10 @@ def build_kernel(acq: Acquisition, kinds: tuple[str, str] | None, n_grid: int) -
     >>> build_kernel(acq, None, 32).map_shape
     (32, 32)
     """
-    kinds = kinds or acq.kinds
+    chosen: tuple[str, ...] = tuple(kinds or acq.kinds)
     hinted = acq.grids(n_grid)
     axes = []
-    for i, (kind, tau) in enumerate(zip(kinds, (acq.tau1, acq.tau2), strict=True)):
+    for i, (kind, tau) in enumerate(zip(chosen, (acq.tau1, acq.tau2), strict=True)):
         grid = hinted[i] if kind == acq.kinds[i] else None
         axes.append(KernelAxis(kind, tau, grid, n_grid=n_grid))
     return Kernel2D(*axes)
