@@ -187,7 +187,10 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         show = _show_progress(progress, n_samples)
         if n_jobs is None and chunk_size is None and output == "maps" and not show:
             # The historical path: one call on the whole (validated) batch.
-            maps, _ = self._invert_validated(self._validate_batch(arr))
+            from laplace_inv.threads import limit_threads
+
+            with limit_threads(torch=False):
+                maps, _ = self._invert_validated(self._validate_batch(arr))
             return maps.reshape(maps.shape[0], -1)
         return collect(
             self,
@@ -312,7 +315,10 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         S = check_single_dataset(S, kernel.data_shape)
         given = None if noise_std is None else _check_noise_std(noise_std)
         self._check_params()
-        maps, infos = self._invert_validated(S[None], noise_std=given)
+        from laplace_inv.threads import limit_threads
+
+        with limit_threads(torch=False):
+            maps, infos = self._invert_validated(S[None], noise_std=given)
         noise = given if given is not None else kernel.compress().noise_std(S)
         result = InversionResult(map=maps[0], kernel=kernel, data=S, info=infos[0], noise_std=noise)
         if check_fit:

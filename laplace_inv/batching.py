@@ -82,8 +82,10 @@ def invert_chunk(
     shared : dict, optional
         ``BaseInverter._shared_state()``: the precomputed compression.
     blas_threads : int, optional
-        Cap on BLAS threads while inverting (joblib and Dask tasks use 1: the parallelism
-        is over samples, and one thread makes every solve reproducible bit for bit).
+        Cap on BLAS (and, once loaded, torch) threads while inverting; None applies the
+        package's thread policy (`laplace_inv.threads.resolve_threads`). Joblib and Dask
+        tasks use 1: the parallelism is over samples, and one thread makes every solve
+        reproducible bit for bit.
 
     Returns
     -------
@@ -102,13 +104,12 @@ def invert_chunk(
     """
     kernel = est._check_kernel()
     _attach_shared_compression(kernel, shared)
-    if blas_threads is None:
-        maps, _ = est._invert_validated(est._validate_batch(X))
-    else:
-        from threadpoolctl import threadpool_limits
+    from laplace_inv.threads import limit_threads
 
-        with threadpool_limits(int(blas_threads), user_api="blas"):
-            maps, _ = est._invert_validated(est._validate_batch(X))
+    # None: the package's thread policy (laplace_inv.threads); torch is limited too when a
+    # torch method has already loaded it.
+    with limit_threads(blas_threads, torch=False):
+        maps, _ = est._invert_validated(est._validate_batch(X))
     return reduce_maps(maps, kernel, output, peak_kwargs, offset)
 
 

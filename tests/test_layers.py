@@ -14,11 +14,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "laplace_inv"
 
 #: Lowest first. A module may import from its own layer and the layers before it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("laplace_inv._validation", "laplace_inv.phase")),
+    ("foundation", ("laplace_inv._validation", "laplace_inv.phase", "laplace_inv.threads")),
     ("operator", ("laplace_inv.operator",)),
     ("physics", ("laplace_inv.kernels",)),
     ("measures", ("laplace_inv.metrics", "laplace_inv.diagnostics", "laplace_inv.scaling")),
-    ("data", ("laplace_inv.simulate", "laplace_inv.io", "laplace_inv.datasets")),
+    (
+        "data",
+        ("laplace_inv.simulate", "laplace_inv.io", "laplace_inv.datasets", "laplace_inv.data"),
+    ),
     ("solvers", ("laplace_inv.solvers",)),
     (
         "estimators",
@@ -34,8 +37,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "laplace_inv.parallel",
         ),
     ),
+    ("analysis", ("laplace_inv.analysis",)),
     ("presentation", ("laplace_inv.plotting",)),
-    ("applications", ("laplace_inv.cli", "laplace_inv.bench")),
+    ("applications", ("laplace_inv.cli", "laplace_inv.bench", "laplace_inv.viewer")),
 ]
 
 #: (importer, imported): deliberate upward imports, each lazy inside one function.
