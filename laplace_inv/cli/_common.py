@@ -134,3 +134,27 @@ def invert_all(
         )
         results.append((name, res))
     return results, rows
+
+
+def comparison_figure(results: list[tuple[str, Any]]) -> Any:
+    """All methods' maps side by side (`plot_comparison`), peaks at the shared threshold.
+
+    Parameters
+    ----------
+    results : list of (str, InversionResult)
+        The methods' results on one acquisition (the first one's grids and kinds are used).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from laplace_inv.plotting import plot_comparison
+
+    first = results[0][1]
+    return plot_comparison(
+        [(name, res.map) for name, res in results],
+        first.grid1,
+        first.grid2,
+        first.kinds,
+        peaks="auto",
+    )

@@ -8,7 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from laplace_inv.cli._common import METHOD_NAMES, ListAction, empty_row, invert_all, results_table
+from laplace_inv.cli._common import (
+    METHOD_NAMES,
+    ListAction,
+    comparison_figure,
+    empty_row,
+    invert_all,
+    results_table,
+)
 from laplace_inv.cli.output import ResultWriter, check_absent
 
 log = logging.getLogger("laplace_inv")
@@ -108,7 +115,7 @@ def _saver(fig: Any) -> Callable[[Path], None]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo."""
-    from laplace_inv.plotting import plot_comparison, plot_map
+    from laplace_inv.plotting import plot_map
 
     out = Path(args.out or "laplace_inv_out")
     ext = args.figure_format
@@ -128,15 +135,7 @@ def run(args: argparse.Namespace) -> int:
         text = f"Dataset: {which}\n\n{table}\n\n{note}\n"
         writer.add(targets[0], lambda t: t.write_text(text, encoding="utf-8"))
         if results:
-            first = results[0][1]
-            fig = plot_comparison(
-                [(name, res.map) for name, res in results],
-                first.grid1,
-                first.grid2,
-                first.kinds,
-                peaks="auto",
-            )
-            writer.add(targets[1], _saver(fig))
+            writer.add(targets[1], _saver(comparison_figure(results)))
             for name, res in results:
                 one = plot_map(res.map, res.grid1, res.grid2, res.kinds, title=name, peaks="auto")
                 writer.add(out / f"{STEM}_{name}.{ext}", _saver(one))

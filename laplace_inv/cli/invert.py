@@ -12,6 +12,7 @@ from typing import Any
 from laplace_inv.cli._common import (
     METHOD_NAMES,
     ListAction,
+    comparison_figure,
     invert_all,
     results_table,
 )
@@ -145,16 +146,7 @@ def _stage(
 
 
 def _stage_comparison(writer: ResultWriter, results: list, path: Path, source: str) -> None:
-    from laplace_inv.plotting import plot_comparison
-
-    first = results[0][1]
-    fig = plot_comparison(
-        [(name, res.map) for name, res in results],
-        first.grid1,
-        first.grid2,
-        first.kinds,
-        peaks="auto",
-    )
+    fig = comparison_figure(results)
     fig.suptitle(Path(source).name, fontsize=11)
     writer.add(path, lambda t: fig.savefig(t, dpi=150, bbox_inches="tight"))
 
