@@ -222,8 +222,16 @@ class BaseInverter(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X, n_jobs, chunk_size, output, peak_kwargs
-            As in :meth:`predict`.
+        X : array_like, shape (n_samples, n1*n2) or (n_samples, n1, n2)
+            Real decay data, as in `predict`.
+        n_jobs : int, optional
+            Number of joblib workers, as in `predict`.
+        chunk_size : int, optional
+            Samples per chunk, as in `predict`.
+        output : {"maps", "maps32", "projections", "peaks"}
+            What each chunk holds, as in `predict`.
+        peak_kwargs : dict, optional
+            Keyword arguments of `laplace_inv.metrics.find_peaks` for ``output="peaks"``.
 
         Yields
         ------
@@ -314,6 +322,8 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         kernel = self._check_kernel()
         S = check_single_dataset(S, kernel.data_shape)
         given = None if noise_std is None else _check_noise_std(noise_std)
+        if given is not None:
+            _check_noise_against_data(given, S)
         self._check_params()
         from laplace_inv.threads import limit_threads
 
@@ -466,3 +476,18 @@ def _check_noise_std(noise_std: Any) -> float:
             f"got {value!r}; give it in the data's units"
         )
     return value
+
+
+#: A noise level this many times the data's largest value leaves no signal to invert.
+MAX_NOISE_TO_DATA = 1e100
+
+
+def _check_noise_against_data(noise_std: float, S: np.ndarray) -> None:
+    """Refuse a noise level so far above the data that no signal is left (or squares overflow)."""
+    peak = float(np.max(np.abs(S)))
+    if peak > 0 and noise_std > MAX_NOISE_TO_DATA * peak:
+        raise ValueError(
+            f"noise_std={noise_std:g} is over {MAX_NOISE_TO_DATA:g} times the data's largest "
+            f"value ({peak:g}): the data carry no signal at that noise level; check the units "
+            "of noise_std and of the data"
+        )

@@ -32,12 +32,7 @@ DOCS = ROOT / "docs"
 # object path whose docstring fails the test below on this branch (value: the branch that owns
 # its module). The lead empties this list once those branches are merged; a case that passes
 # meanwhile is reported as XPASS.
-DOCSTRINGS_BEING_REWRITTEN: dict[str, str] = {
-    "laplace_inv.base.BaseInverter.iter_predict": "arch",
-    "laplace_inv.classical.l1.L1Inverter": "arch",
-    "laplace_inv.classical.tikhonov.TikhonovInverter": "arch",
-    "laplace_inv.classical.upen.solve_bpp": "arch",
-}
+DOCSTRINGS_BEING_REWRITTEN: dict[str, str] = {}
 
 
 def _load(path: Path) -> ModuleType:

@@ -151,3 +151,17 @@ def test_noise_std_must_be_a_normal_positive_float(small, noise_std):
     kernel, S = small
     with pytest.raises(ValueError, match="noise_std"):
         TikhonovInverter(kernel, penalty="global", alpha=1e-2).invert(S, noise_std=noise_std)
+
+
+def test_noise_far_above_the_data_is_refused_clearly():
+    """noise_std in the wrong units (1e298 times the data) must not overflow inside UPEN."""
+    import numpy as np
+
+    from laplace_inv import Kernel2D, KernelAxis, TikhonovInverter
+
+    grid = np.geomspace(0.02, 3, 3)
+    tau = np.array([0.1, 1.0])
+    k = Kernel2D(KernelAxis("T2", tau, grid), KernelAxis("T2", tau, grid))
+    S = np.array([[1e-300, 2.6e-302], [3.3e-302, 6.4e-304]])
+    with pytest.raises(ValueError, match="no signal at that noise level"):
+        TikhonovInverter(k).invert(S, noise_std=0.01)

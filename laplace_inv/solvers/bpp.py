@@ -145,8 +145,10 @@ def solve_bpp(
         larger).
     max_iter : int
         Cap on exchanges (one factorisation each).
-    max_dense, max_enter : int
-        Size limits of the passive set and of one exchange.
+    max_dense : int
+        Largest passive set solved densely.
+    max_enter : int
+        Largest number of variables exchanged in one block-pivoting step.
 
     Returns
     -------
