@@ -187,9 +187,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         show = _show_progress(progress, n_samples)
         if n_jobs is None and chunk_size is None and output == "maps" and not show:
             # The historical path: one call on the whole (validated) batch.
-            from laplace_inv.threads import limit_threads
-
-            with limit_threads(torch=False):
+            with self._thread_limit():
                 maps, _ = self._invert_validated(self._validate_batch(arr))
             return maps.reshape(maps.shape[0], -1)
         return collect(
@@ -325,9 +323,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         if given is not None:
             _check_noise_against_data(given, S)
         self._check_params()
-        from laplace_inv.threads import limit_threads
-
-        with limit_threads(torch=False):
+        with self._thread_limit():
             maps, infos = self._invert_validated(S[None], noise_std=given)
         noise = given if given is not None else kernel.compress().noise_std(S)
         result = InversionResult(map=maps[0], kernel=kernel, data=S, info=infos[0], noise_std=noise)
@@ -423,6 +419,18 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         to fold the scaling into that step instead of copying the batch.
         """
         return self._invert_batch_normalised(batch / scales[:, None, None])
+
+    def _thread_limit(self) -> Any:
+        """The thread policy around one call (`laplace_inv.threads.limit_threads`).
+
+        Batched models (DLEMLR) scope torch's threads themselves per batch size, so they
+        run unlimited here.
+        """
+        from contextlib import nullcontext
+
+        from laplace_inv.threads import limit_threads
+
+        return limit_threads(torch=False) if self._per_sample() else nullcontext()
 
     def _per_sample(self) -> bool:
         """Whether this estimator inverts through the per-sample hook."""

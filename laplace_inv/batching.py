@@ -104,13 +104,28 @@ def invert_chunk(
     """
     kernel = est._check_kernel()
     _attach_shared_compression(kernel, shared)
-    from laplace_inv.threads import limit_threads
-
-    # None: the package's thread policy (laplace_inv.threads); torch is limited too when a
-    # torch method has already loaded it.
-    with limit_threads(blas_threads, torch=False):
+    with _chunk_thread_limit(est, blas_threads):
         maps, _ = est._invert_validated(est._validate_batch(X))
     return reduce_maps(maps, kernel, output, peak_kwargs, offset)
+
+
+def _chunk_thread_limit(est: Any, blas_threads: int | None) -> Any:
+    """Threads for one chunk: the package's policy for per-sample (classical) estimators.
+
+    Batched models (DLEMLR) scope torch's threads themselves; for them only an explicit BLAS
+    cap applies.
+    """
+    from contextlib import nullcontext
+
+    if est._per_sample():
+        from laplace_inv.threads import limit_threads
+
+        return limit_threads(blas_threads, torch=False)
+    if blas_threads is None:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(int(blas_threads), user_api="blas")
 
 
 def reduce_maps(
