@@ -185,7 +185,17 @@ class Acquisition:
         >>> acq = Acquisition(np.ones((3, 2)), [0.0, 1e8, 4e8], [1e-3, 2e-3], ("D", "T2"))
         >>> [f"{g[0]:.3g}..{g[-1]:.3g}" for g in acq.grids(8)]
         ['2.5e-10..1e-07', '0.0002..0.006']
+        >>> acq.grids(-4)
+        Traceback (most recent call last):
+        ...
+        ValueError: n_grid (grid points per axis) must be an integer >= 2, got -4
         """
+        if n_grid is not None and (
+            isinstance(n_grid, bool) or not float(n_grid).is_integer() or int(n_grid) < 2
+        ):
+            raise ValueError(
+                f"n_grid (grid points per axis) must be an integer >= 2, got {n_grid!r}"
+            )
         n = DEFAULT_GRID_SIZE if n_grid is None else int(n_grid)
         if self.grid_hint is not None:
             return tuple(
