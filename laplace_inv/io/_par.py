@@ -86,6 +86,12 @@ def par_float(par: Mapping[str, str], key: str, path: Path) -> float:
         raise ValueError(f"{path}: key {key!r} = {short(value)!r} is not a number") from None
 
 
+def _bounds(low: int | None, high: int | None) -> str:
+    if low is None:
+        return f"at most {high}"
+    return f"at least {low}" if high is None else f"{low} to {high}"
+
+
 def par_int(
     par: Mapping[str, str],
     key: str,
@@ -107,12 +113,13 @@ def par_int(
     ValueError: a.par: nx = 2000000000 is out of range; this reader accepts 1 to 4096
     """
     value = par_float(par, key, path)
-    if value != int(value):
+    if value != value or value in (float("inf"), float("-inf")) or value != int(value):
         raise ValueError(f"{path}: key {key!r} = {lookup(par, key)!r} must be an integer")
     number = int(value)
     if (low is not None and number < low) or (high is not None and number > high):
         raise ValueError(
-            f"{path}: {key} = {number} is out of range; this reader accepts {low} to {high}"
+            f"{path}: {key} = {short(lookup(par, key) or str(number))} is out of range; "
+            f"this reader accepts {_bounds(low, high)}"
         )
     return number
 

@@ -165,8 +165,8 @@ def _upen2d_grid_hint(
     if lookup(setinput, "nx") is None or lookup(setinput, "ny") is None:
         return None
     sizes = (
-        par_int(setinput, "nx", set_path, high=MAX_GRID_POINTS),
-        par_int(setinput, "ny", set_path, high=MAX_GRID_POINTS),
+        par_int(setinput, "nx", set_path, low=2, high=MAX_GRID_POINTS),
+        par_int(setinput, "ny", set_path, low=2, high=MAX_GRID_POINTS),
     )
     auto = lookup(flags, "FL_InversionTimeLimits")
     hint = []
