@@ -21,9 +21,13 @@ for convergence on measured data (``docs/design/dlemlr-training.md``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from laplace_inv.operator.torch_view import TorchOperator
 
 #: ADMM penalty relative to the Tikhonov weight: ``ρ = ADMM_RHO·α``.
 ADMM_RHO = 3000.0
@@ -51,31 +55,17 @@ class SpectralOperator:
     s2: torch.Tensor
 
     @classmethod
-    def from_padded(
-        cls, K1p: np.ndarray, K2p: np.ndarray, dtype: torch.dtype = torch.float32
-    ) -> SpectralOperator:
-        """From compressed kernels ``K̃i`` with orthogonal rows (zero rows are dropped).
+    def from_operator(cls, op: TorchOperator) -> SpectralOperator:
+        """The spectral form of a `CompressedOperator`'s torch view (no copy).
 
         Examples
         --------
         >>> from laplace_inv.simulate import cement_kernel
-        >>> from laplace_inv.dlemlr.features import padded_problem
-        >>> op = SpectralOperator.from_padded(*padded_problem(cement_kernel()))
+        >>> op = SpectralOperator.from_operator(cement_kernel().compress(1e-8).to_torch("cpu"))
         >>> op.V1.shape[0], op.V2.shape[0]
         (64, 64)
         """
-        V, s = [], []
-        for K in (K1p, K2p):
-            norms = np.linalg.norm(K, axis=1)
-            keep = norms > 0
-            if not keep.any():
-                raise ValueError("the compressed kernel is zero")
-            V.append(
-                torch.from_numpy(np.ascontiguousarray((K[keep] / norms[keep, None]).T)).to(dtype)
-            )
-            s.append(norms[keep])
-        s2 = torch.from_numpy(np.outer(s[0], s[1]) ** 2).to(dtype)
-        return cls(V1=V[0], V2=V[1], s2=s2)
+        return cls(V1=op.V1, V2=op.V2, s2=op.s2_products)
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -130,9 +120,10 @@ def nonneg_tikhonov_admm(
     --------
     >>> import numpy as np
     >>> from laplace_inv.simulate import cement_kernel
-    >>> from laplace_inv.dlemlr.features import padded_problem
-    >>> K1, K2 = padded_problem(cement_kernel())
-    >>> op = SpectralOperator.from_padded(K1, K2, torch.float64)
+    >>> from laplace_inv.dlemlr.compressed import problem
+    >>> prob = problem(cement_kernel())
+    >>> K1, K2 = prob.K1p, prob.K2p
+    >>> op = prob.spectral("cpu", torch.float64)
     >>> F = torch.zeros(1, 64, 64, dtype=torch.float64); F[0, 30, 30] = 1.0
     >>> Sc = torch.from_numpy(K1) @ F @ torch.from_numpy(K2).T
     >>> rho = torch.full((200,), ADMM_RHO, dtype=torch.float64)
@@ -245,9 +236,10 @@ def admm_refinement(
     Examples
     --------
     >>> from laplace_inv.simulate import cement_kernel
-    >>> from laplace_inv.dlemlr.features import padded_problem
-    >>> K1, K2 = padded_problem(cement_kernel())
-    >>> op = SpectralOperator.from_padded(K1, K2, torch.float64)
+    >>> from laplace_inv.dlemlr.compressed import problem
+    >>> prob = problem(cement_kernel())
+    >>> K1, K2 = prob.K1p, prob.K2p
+    >>> op = prob.spectral("cpu", torch.float64)
     >>> F = torch.zeros(1, 64, 64, dtype=torch.float64); F[0, 30, 30:32] = 1.0
     >>> Sc = torch.from_numpy(K1) @ F @ torch.from_numpy(K2).T
     >>> start = torch.roll(F, 1, dims=2)  # one bin off
