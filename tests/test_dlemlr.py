@@ -262,6 +262,21 @@ def test_noise_estimate_from_the_out_of_range_data():
     assert est0[0] == NOISE_FLOOR
 
 
+def test_projection_and_noise_are_the_operators():
+    k = cement_kernel()
+    op = k.compress()
+    X, _, _ = make_training_set(k, 3, snr=(30.0, 3000.0), random_state=8)
+    S = X.reshape(3, *k.data_shape)
+    scales = np.abs(S).reshape(3, -1).max(axis=1)
+    Sp, sigma = project_with_noise(k, S, scales=scales)
+    Sn = S / scales[:, None, None]
+    np.testing.assert_allclose(Sp, op.pad(op.project(Sn)), rtol=1e-12, atol=1e-15)
+    want = [op.noise_std(s) for s in Sn]
+    np.testing.assert_allclose(sigma, want, rtol=1e-9)
+    energy = [op.out_of_range_energy(s) / op.noise_dof for s in Sn]
+    np.testing.assert_allclose(sigma**2, energy, rtol=1e-9)
+
+
 def test_physics_term_equals_full_in_range_residual(tiny_kernel):
     rng = np.random.default_rng(0)
     F = rng.random((2, *tiny_kernel.map_shape))

@@ -12,7 +12,7 @@ never copies the operator twice to an accelerator.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ import torch
 from laplace_inv.dlemlr.admm import SpectralOperator
 from laplace_inv.kernels import Kernel2D
 from laplace_inv.operator import CompressedOperator
+
+if TYPE_CHECKING:  # pragma: no cover
+    from laplace_inv.operator.torch_view import TorchOperator
 
 #: Compression tolerance of the DLEMLR input (what the shipped weights were trained on).
 RTOL = 1e-8
@@ -69,15 +72,25 @@ class DLEMLRProblem:
         """``(r1, r2)``: retained components per axis, at most ``(N1, N2)``."""
         return (min(self.U1.shape[1], self.map_shape[0]), min(self.U2.shape[1], self.map_shape[1]))
 
+    def torch_operator(self, device: torch.device | str, dtype: torch.dtype) -> TorchOperator:
+        """The operator's torch view on ``device`` in ``dtype`` (cached)."""
+        key = ("operator", str(torch.device(device)), dtype)
+        if key not in self._tensors:
+            self._tensors[key] = self.operator.to_torch(device, dtype)
+        return self._tensors[key]
+
     def tensors(self, device: torch.device | str, dtype: torch.dtype) -> dict[str, torch.Tensor]:
         """``U1``, ``U2``, ``K1p``, ``K2p`` as tensors on ``device`` (cached)."""
         key = ("arrays", str(torch.device(device)), dtype)
         if key not in self._tensors:
+            view = self.torch_operator(device, dtype)
             self._tensors[key] = {
-                name: torch.from_numpy(np.ascontiguousarray(getattr(self, name))).to(
-                    device=device, dtype=dtype
-                )
-                for name in ("U1", "U2", "K1p", "K2p")
+                "U1": view.U1,
+                "U2": view.U2,
+                **{
+                    name: torch.from_numpy(getattr(self, name)).to(device=device, dtype=dtype)
+                    for name in ("K1p", "K2p")
+                },
             }
         return self._tensors[key]
 
