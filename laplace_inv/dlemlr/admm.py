@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -269,6 +268,7 @@ def fista_nnls(
     """Batched FISTA for ``min_{F≥0} ½‖K1p F K2pᵀ − Sp‖²`` (Gram form, step ``1/L``).
 
     Used by the test-time refinement with ``refine_penalty=0`` (plain projected gradient).
+    The iterations are `laplace_inv.solvers.gradient.projected_gradient` on tensors.
 
     Parameters
     ----------
@@ -296,6 +296,8 @@ def fista_nnls(
     >>> bool(torch.allclose(fista_nnls(K, K, S, 50), S))
     True
     """
+    from laplace_inv.solvers.gradient import nonneg, projected_gradient
+
     # Drop the zero padding: iterate in the factored form on the ``r1 × r2`` data.
     r1 = int((K1p.abs().sum(dim=1) > 0).sum().clamp_min(1))
     r2 = int((K2p.abs().sum(dim=1) > 0).sum().clamp_min(1))
@@ -307,12 +309,15 @@ def fista_nnls(
         if F0 is None
         else F0.to(Sp.dtype).clone()
     )
-    Y = F
-    t = 1.0
+
+    def gradient(Y: torch.Tensor) -> torch.Tensor:
+        return K1.T @ (K1 @ Y @ K2.T - Sr) @ K2
+
+    # tol=0: a fixed number of iterations (an exact fixed point stops early, unchanged).
+    if momentum:
+        return projected_gradient(gradient, nonneg, F, L, max_iter=int(n_iter), tol=0.0).map
+    # Plain projected gradient: one step of the solver at a time, so that no momentum
+    # carries over between steps.
     for _ in range(int(n_iter)):
-        grad = K1.T @ (K1 @ Y @ K2.T - Sr) @ K2
-        F_new = torch.clamp(Y - grad / L, min=0.0)
-        t_new = (1.0 + float(np.sqrt(1.0 + 4.0 * t * t))) / 2.0
-        Y = F_new + ((t - 1.0) / t_new) * (F_new - F) if momentum else F_new
-        F, t = F_new, t_new
+        F = projected_gradient(gradient, nonneg, F, L, max_iter=1, tol=0.0).map
     return F
