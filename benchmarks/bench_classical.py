@@ -28,6 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from laplace_inv.classical import TikhonovInverter
 from laplace_inv.classical.robust import edge_mass, fit_acquisition_model, kernel_with_efficiency
+from laplace_inv.methods import make_inverter
 from laplace_inv.metrics import compare_to_truth, find_peaks, resolved
 from laplace_inv.simulate import cement_like, cheese_like, make_scenario, resolution_pair
 
@@ -53,12 +54,12 @@ def row(section: str, name: str, text: str) -> None:
 
 def methods(kernel) -> dict[str, Callable[[], Any]]:
     out: dict[str, Callable[[], Any]] = {
-        "UPEN": lambda: TikhonovInverter(kernel),
+        "UPEN": lambda: make_inverter("upen", kernel),
         "Tikhonov-GCV": lambda: TikhonovInverter(kernel, penalty="global", alpha="gcv"),
-        "Tikhonov-discrepancy (default)": lambda: TikhonovInverter(kernel, penalty="global"),
+        "Tikhonov-discrepancy (default)": lambda: make_inverter("tikhonov", kernel),
     }
     if L1Inverter is not None:
-        out["L1"] = lambda: L1Inverter(kernel)
+        out["L1"] = lambda: make_inverter("l1", kernel)
     return out
 
 
@@ -236,7 +237,7 @@ def efficiency_section() -> None:
     )
     offset = 0.02 * float(np.abs(sc.clean).max())
     S = sc.data + offset
-    est = TikhonovInverter(kernel)
+    est = make_inverter("upen", kernel)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         t0 = time.perf_counter()

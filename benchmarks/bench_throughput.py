@@ -126,6 +126,7 @@ class PeakRSS:
 # --------------------------------------------------------------------------------------
 # one row, in a child process
 def build(method: str):
+    from laplace_inv.methods import make_inverter
     from laplace_inv.simulate import cement_kernel
 
     kernel = cement_kernel()
@@ -133,20 +134,15 @@ def build(method: str):
         from laplace_inv import TikhonovInverter
 
         return TikhonovInverter(kernel, penalty="global", alpha="gcv"), "GCV α"
-    if method == "upen":
-        from laplace_inv import TikhonovInverter
-
-        return TikhonovInverter(kernel, penalty="upen"), "defaults"
-    if method == "l1":
-        from laplace_inv.classical.l1 import L1Inverter
-
-        return L1Inverter(kernel), "defaults"
+    if method in ("upen", "l1"):
+        return make_inverter(method, kernel), "defaults"
     if method == "dlemlr":
         from laplace_inv.dlemlr import DLEMLRInverter
 
         try:
-            return DLEMLRInverter.from_pretrained(kernel=kernel), "shipped weights"
-        except (FileNotFoundError, OSError, ValueError, RuntimeError) as exc:
+            return make_inverter("dlemlr", kernel), "shipped weights"
+        except (FileNotFoundError, OSError, ValueError, RuntimeError) as error:
+            exc = error.__cause__ or error  # make_inverter wraps the loader's error
             from laplace_inv.simulate import make_training_set
 
             Xt, Yt, _ = make_training_set(kernel, 32, random_state=0)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from laplace_inv.dlemlr.admm import SpectralOperator, admm_refinement, nonneg_tikhonov_admm
+from laplace_inv.dlemlr.compressed import problem
 from laplace_inv.dlemlr.dataset import FeatureSet, make_feature_set
 from laplace_inv.dlemlr.estimator import (
     INPUT_VERSION,
@@ -205,6 +206,23 @@ def test_neuralnet_get_loss_adds_region_mass_term(tiny_kernel):
         make_feature_set(tiny_kernel, S, Y, labels=labels[:, :5], n_iter=2)
 
 
+def test_spectral_operator_is_the_compressed_operators_svd(tiny_kernel):
+    prob = problem(tiny_kernel)
+    op = prob.spectral("cpu", torch.float64)
+    comp = tiny_kernel.compress()
+    assert prob.operator is comp
+    assert prob.spectral("cpu", torch.float64) is op
+    np.testing.assert_array_equal(op.V1.numpy(), comp.axis1.V)
+    np.testing.assert_array_equal(op.V2.numpy(), comp.axis2.V)
+    np.testing.assert_allclose(op.s2.numpy(), np.outer(comp.s1, comp.s2) ** 2, rtol=1e-14)
+    # The padded kernels are diag(s) Vᵀ: rows of norm s, directions V.
+    r1, r2 = op.rank
+    K1 = op.V1.numpy().T * comp.s1[:, None]
+    np.testing.assert_allclose(prob.K1p[:r1], K1, rtol=1e-12, atol=1e-14 * comp.s1[0])
+    assert not prob.K1p[r1:].any() and not prob.K2p[r2:].any()
+    assert isinstance(SpectralOperator.from_operator(comp.to_torch()), SpectralOperator)
+
+
 def test_admm_converges_to_the_nonnegative_tikhonov_solution(tiny_kernel):
     from scipy.optimize import nnls
 
@@ -213,7 +231,7 @@ def test_admm_converges_to_the_nonnegative_tikhonov_solution(tiny_kernel):
     S = S / np.abs(S).max(axis=(1, 2), keepdims=True)
     K1p, K2p = padded_problem(tiny_kernel)
     Sp = project_data(tiny_kernel, S)
-    op = SpectralOperator.from_padded(K1p, K2p, torch.float64)
+    op = problem(tiny_kernel).spectral("cpu", torch.float64)
     alpha = np.array([1e-3, 1e-2])
     rho = torch.full((10_000,), 300.0, dtype=torch.float64)
     Z = nonneg_tikhonov_admm(op, torch.from_numpy(Sp), torch.from_numpy(alpha), rho).numpy()
@@ -242,6 +260,21 @@ def test_noise_estimate_from_the_out_of_range_data():
     clean = k.forward(np.ones(k.map_shape))[None]
     _, est0 = project_with_noise(k, clean / np.abs(clean).max())
     assert est0[0] == NOISE_FLOOR
+
+
+def test_projection_and_noise_are_the_operators():
+    k = cement_kernel()
+    op = k.compress()
+    X, _, _ = make_training_set(k, 3, snr=(30.0, 3000.0), random_state=8)
+    S = X.reshape(3, *k.data_shape)
+    scales = np.abs(S).reshape(3, -1).max(axis=1)
+    Sp, sigma = project_with_noise(k, S, scales=scales)
+    Sn = S / scales[:, None, None]
+    np.testing.assert_allclose(Sp, op.pad(op.project(Sn)), rtol=1e-12, atol=1e-15)
+    want = [op.noise_std(s) for s in Sn]
+    np.testing.assert_allclose(sigma, want, rtol=1e-9)
+    energy = [op.out_of_range_energy(s) / op.noise_dof for s in Sn]
+    np.testing.assert_allclose(sigma**2, energy, rtol=1e-9)
 
 
 def test_physics_term_equals_full_in_range_residual(tiny_kernel):
@@ -348,7 +381,7 @@ def test_admm_refinement_fits_the_data_and_keeps_a_fitting_start(tiny_kernel):
     S = X.reshape(4, *tiny_kernel.data_shape)
     K1p, K2p = padded_problem(tiny_kernel)
     k1, k2 = torch.from_numpy(K1p), torch.from_numpy(K2p)
-    op = SpectralOperator.from_padded(K1p, K2p, torch.float64)
+    op = problem(tiny_kernel).spectral("cpu", torch.float64)
     Sp = torch.from_numpy(project_data(tiny_kernel, S))
     rho = torch.full((4,), 1e-4, dtype=torch.float64)
     start = torch.zeros_like(Sp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -241,3 +242,19 @@ def test_saving_never_leaves_a_partial_file(tiny_kernel, tiny_file, tmp_path):
         warnings.simplefilter("error")
         again = DLEMLRInverter.load(out, tiny_kernel)
     assert again.weights_sha256_ == persistence.sha256_file(out)
+
+
+def test_weights_sha256_is_the_package_hash_after_the_file_checks(tmp_path, monkeypatch):
+    from laplace_inv.datasets import sha256_file as package_sha256
+
+    path = tmp_path / "w.safetensors"
+    path.write_bytes(b"0123456789" * 1000)
+    assert persistence.sha256_file(path) == package_sha256(path)
+    assert persistence.sha256_file(str(path)) == hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(ValueError, match="not a regular file"):
+        persistence.sha256_file("/dev/zero")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        persistence.sha256_file(tmp_path / "missing")
+    monkeypatch.setattr(persistence, "MAX_WEIGHTS_BYTES", 100)
+    with pytest.raises(ValueError, match="more than the 100 allowed"):
+        persistence.sha256_file(path)

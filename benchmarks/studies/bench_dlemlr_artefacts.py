@@ -26,7 +26,6 @@ import torch
 
 from benchmarks.studies.common import MATCH_RADIUS, emit_table, random_cases
 from laplace_inv.classical import TikhonovInverter
-from laplace_inv.dlemlr.estimator import DLEMLRInverter
 from laplace_inv.methods import make_inverter
 from laplace_inv.metrics import compare_to_truth
 from laplace_inv.simulate import cement_kernel
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         true_peaks = case.true_peaks()
         references.append((true_peaks, far_mask(case.kernel, true_peaks, args.far)))
     methods = {
-        "DLEMLR": DLEMLRInverter.from_pretrained(kernel=kernel),
+        "DLEMLR": make_inverter("dlemlr", kernel),
         "Tikhonov-GCV": TikhonovInverter(kernel=kernel, penalty="global", alpha="gcv"),
         "UPEN": make_inverter("upen", kernel),
     }

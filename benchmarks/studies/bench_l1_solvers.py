@@ -32,6 +32,7 @@ import numpy as np
 from laplace_inv.classical import l1 as l1_module
 from laplace_inv.classical.l1 import L1Inverter, solve_l1_cvxpy
 from laplace_inv.classical.l1_fista import fista_l1, l1_objective
+from laplace_inv.methods import make_inverter
 from laplace_inv.simulate import cement_like
 
 ALPHA = 0.01
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{obj:14.10g} {(obj - best) / best:9.1e} {r['iter']!s:>6s}  {r['status']}"
             )
 
-        inv = L1Inverter(kernel)
+        inv = make_inverter("l1", kernel)
         inv.invert(S)  # build the cached problem
         times, cpus = [], []
         for _ in range(args.repeats):

@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 DOWNLOAD_TIMEOUT_S = 60.0
 """Socket timeout of one network operation (connect or read)."""
@@ -35,13 +35,15 @@ class ChecksumError(OSError):
     """A local, cached or downloaded file does not match its registered sha256 or size."""
 
 
-def sha256_file(path: str | os.PathLike) -> str:
+def sha256_file(path: str | os.PathLike | BinaryIO) -> str:
     """Hex sha256 of a file, read in chunks (the one sha256 helper of the package).
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file.
+    path : str, os.PathLike or binary file object
+        The file, or a file already open for binary reading: it is read from its current
+        position to the end and left open (callers that vet a file before reading it, such as
+        the DLEMLR weights reader, pass the handle they opened).
 
     Returns
     -------
@@ -50,16 +52,24 @@ def sha256_file(path: str | os.PathLike) -> str:
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import io, tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"
     >>> _ = p.write_bytes(b"abc")
     >>> sha256_file(p)[:16]
     'ba7816bf8f01cfea'
+    >>> sha256_file(io.BytesIO(b"abc")) == sha256_file(p)
+    True
     """
-    h = hashlib.sha256()
+    if not isinstance(path, (str, os.PathLike)):
+        return _sha256_stream(path)
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+        return _sha256_stream(fh)
+
+
+def _sha256_stream(fh: BinaryIO) -> str:
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
     return h.hexdigest()
 
 

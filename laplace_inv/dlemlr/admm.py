@@ -21,9 +21,12 @@ for convergence on measured data (``docs/design/dlemlr-training.md``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from laplace_inv.operator.torch_view import TorchOperator
 
 #: ADMM penalty relative to the Tikhonov weight: ``ρ = ADMM_RHO·α``.
 ADMM_RHO = 3000.0
@@ -51,31 +54,17 @@ class SpectralOperator:
     s2: torch.Tensor
 
     @classmethod
-    def from_padded(
-        cls, K1p: np.ndarray, K2p: np.ndarray, dtype: torch.dtype = torch.float32
-    ) -> SpectralOperator:
-        """From compressed kernels ``K̃i`` with orthogonal rows (zero rows are dropped).
+    def from_operator(cls, op: TorchOperator) -> SpectralOperator:
+        """The spectral form of a `CompressedOperator`'s torch view (no copy).
 
         Examples
         --------
         >>> from laplace_inv.simulate import cement_kernel
-        >>> from laplace_inv.dlemlr.features import padded_problem
-        >>> op = SpectralOperator.from_padded(*padded_problem(cement_kernel()))
+        >>> op = SpectralOperator.from_operator(cement_kernel().compress(1e-8).to_torch("cpu"))
         >>> op.V1.shape[0], op.V2.shape[0]
         (64, 64)
         """
-        V, s = [], []
-        for K in (K1p, K2p):
-            norms = np.linalg.norm(K, axis=1)
-            keep = norms > 0
-            if not keep.any():
-                raise ValueError("the compressed kernel is zero")
-            V.append(
-                torch.from_numpy(np.ascontiguousarray((K[keep] / norms[keep, None]).T)).to(dtype)
-            )
-            s.append(norms[keep])
-        s2 = torch.from_numpy(np.outer(s[0], s[1]) ** 2).to(dtype)
-        return cls(V1=V[0], V2=V[1], s2=s2)
+        return cls(V1=op.V1, V2=op.V2, s2=op.s2_products)
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -130,9 +119,10 @@ def nonneg_tikhonov_admm(
     --------
     >>> import numpy as np
     >>> from laplace_inv.simulate import cement_kernel
-    >>> from laplace_inv.dlemlr.features import padded_problem
-    >>> K1, K2 = padded_problem(cement_kernel())
-    >>> op = SpectralOperator.from_padded(K1, K2, torch.float64)
+    >>> from laplace_inv.dlemlr.compressed import problem
+    >>> prob = problem(cement_kernel())
+    >>> K1, K2 = prob.K1p, prob.K2p
+    >>> op = prob.spectral("cpu", torch.float64)
     >>> F = torch.zeros(1, 64, 64, dtype=torch.float64); F[0, 30, 30] = 1.0
     >>> Sc = torch.from_numpy(K1) @ F @ torch.from_numpy(K2).T
     >>> rho = torch.full((200,), ADMM_RHO, dtype=torch.float64)
@@ -245,9 +235,10 @@ def admm_refinement(
     Examples
     --------
     >>> from laplace_inv.simulate import cement_kernel
-    >>> from laplace_inv.dlemlr.features import padded_problem
-    >>> K1, K2 = padded_problem(cement_kernel())
-    >>> op = SpectralOperator.from_padded(K1, K2, torch.float64)
+    >>> from laplace_inv.dlemlr.compressed import problem
+    >>> prob = problem(cement_kernel())
+    >>> K1, K2 = prob.K1p, prob.K2p
+    >>> op = prob.spectral("cpu", torch.float64)
     >>> F = torch.zeros(1, 64, 64, dtype=torch.float64); F[0, 30, 30:32] = 1.0
     >>> Sc = torch.from_numpy(K1) @ F @ torch.from_numpy(K2).T
     >>> start = torch.roll(F, 1, dims=2)  # one bin off
@@ -277,6 +268,7 @@ def fista_nnls(
     """Batched FISTA for ``min_{F≥0} ½‖K1p F K2pᵀ − Sp‖²`` (Gram form, step ``1/L``).
 
     Used by the test-time refinement with ``refine_penalty=0`` (plain projected gradient).
+    The iterations are `laplace_inv.solvers.gradient.projected_gradient` on tensors.
 
     Parameters
     ----------
@@ -304,6 +296,8 @@ def fista_nnls(
     >>> bool(torch.allclose(fista_nnls(K, K, S, 50), S))
     True
     """
+    from laplace_inv.solvers.gradient import nonneg, projected_gradient
+
     # Drop the zero padding: iterate in the factored form on the ``r1 × r2`` data.
     r1 = int((K1p.abs().sum(dim=1) > 0).sum().clamp_min(1))
     r2 = int((K2p.abs().sum(dim=1) > 0).sum().clamp_min(1))
@@ -315,12 +309,15 @@ def fista_nnls(
         if F0 is None
         else F0.to(Sp.dtype).clone()
     )
-    Y = F
-    t = 1.0
+
+    def gradient(Y: torch.Tensor) -> torch.Tensor:
+        return K1.T @ (K1 @ Y @ K2.T - Sr) @ K2
+
+    # tol=0: a fixed number of iterations (an exact fixed point stops early, unchanged).
+    if momentum:
+        return projected_gradient(gradient, nonneg, F, L, max_iter=int(n_iter), tol=0.0).map
+    # Plain projected gradient: one step of the solver at a time, so that no momentum
+    # carries over between steps.
     for _ in range(int(n_iter)):
-        grad = K1.T @ (K1 @ Y @ K2.T - Sr) @ K2
-        F_new = torch.clamp(Y - grad / L, min=0.0)
-        t_new = (1.0 + float(np.sqrt(1.0 + 4.0 * t * t))) / 2.0
-        Y = F_new + ((t - 1.0) / t_new) * (F_new - F) if momentum else F_new
-        F, t = F_new, t_new
+        F = projected_gradient(gradient, nonneg, F, L, max_iter=1, tol=0.0).map
     return F

@@ -2,8 +2,8 @@
 
 Every other DLEMLR module (features, refinement, training sets) gets the projection bases, the
 padded compressed kernels and the spectral operator from `problem(kernel)`; none calls
-`Kernel2D.compress` itself. Switching DLEMLR to another compressed-operator object means
-changing `problem` (and `DLEMLRProblem`'s fields) only.
+`Kernel2D.compress` itself. All of them are views of the kernel's `CompressedOperator`
+(``DLEMLRProblem.operator``): nothing is re-derived from the padded kernels.
 
 Tensors are built on request for a device and dtype and cached per problem, so a batch
 never copies the operator twice to an accelerator.
@@ -12,13 +12,17 @@ never copies the operator twice to an accelerator.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from laplace_inv.dlemlr.admm import SpectralOperator
 from laplace_inv.kernels import Kernel2D
+from laplace_inv.operator import CompressedOperator
+
+if TYPE_CHECKING:  # pragma: no cover
+    from laplace_inv.operator.torch_view import TorchOperator
 
 #: Compression tolerance of the DLEMLR input (what the shipped weights were trained on).
 RTOL = 1e-8
@@ -43,6 +47,8 @@ class DLEMLRProblem:
         ``σ1,1·σ2,1``, the largest singular value of the 2D kernel.
     map_shape : tuple of int
         ``(N1, N2)``.
+    operator : CompressedOperator
+        The kernel's compressed operator, which all the fields above come from.
 
     Examples
     --------
@@ -58,6 +64,7 @@ class DLEMLRProblem:
     K2p: np.ndarray
     scale: float
     map_shape: tuple[int, int]
+    operator: CompressedOperator
     _tensors: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -65,27 +72,39 @@ class DLEMLRProblem:
         """``(r1, r2)``: retained components per axis, at most ``(N1, N2)``."""
         return (min(self.U1.shape[1], self.map_shape[0]), min(self.U2.shape[1], self.map_shape[1]))
 
+    def torch_operator(self, device: torch.device | str, dtype: torch.dtype) -> TorchOperator:
+        """The operator's torch view on ``device`` in ``dtype`` (cached)."""
+        key = ("operator", str(torch.device(device)), dtype)
+        if key not in self._tensors:
+            self._tensors[key] = self.operator.to_torch(device, dtype)
+        return self._tensors[key]
+
     def tensors(self, device: torch.device | str, dtype: torch.dtype) -> dict[str, torch.Tensor]:
         """``U1``, ``U2``, ``K1p``, ``K2p`` as tensors on ``device`` (cached)."""
         key = ("arrays", str(torch.device(device)), dtype)
         if key not in self._tensors:
+            view = self.torch_operator(device, dtype)
             self._tensors[key] = {
-                name: torch.from_numpy(np.ascontiguousarray(getattr(self, name))).to(
-                    device=device, dtype=dtype
-                )
-                for name in ("U1", "U2", "K1p", "K2p")
+                "U1": view.U1,
+                "U2": view.U2,
+                **{
+                    name: torch.from_numpy(getattr(self, name)).to(device=device, dtype=dtype)
+                    for name in ("K1p", "K2p")
+                },
             }
         return self._tensors[key]
 
     def spectral(
         self, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
     ) -> SpectralOperator:
-        """The `SpectralOperator` of the padded kernels on ``device`` (cached)."""
+        """The operator's `SpectralOperator` on ``device`` (cached)."""
         key = ("spectral", str(torch.device(device)), dtype)
         if key not in self._tensors:
-            op = SpectralOperator.from_padded(self.K1p, self.K2p, dtype)
+            # Form σ1²σ2² in float64 and round once: the float32 operator is then the one
+            # the shipped weights were trained with, bit for bit.
+            exact = SpectralOperator.from_operator(self.operator.to_torch(device, torch.float64))
             self._tensors[key] = SpectralOperator(
-                V1=op.V1.to(device), V2=op.V2.to(device), s2=op.s2.to(device)
+                V1=exact.V1.to(dtype), V2=exact.V2.to(dtype), s2=exact.s2.to(dtype)
             )
         return self._tensors[key]
 
@@ -117,22 +136,17 @@ def problem(kernel: Kernel2D, rtol: float = RTOL) -> DLEMLRProblem:
     >>> problem(k) is problem(k)
     True
     """
-    comp = kernel.compress(rtol)
-    cache = comp.__dict__.setdefault("_dlemlr_problem", {})
+    op = kernel.compress(rtol)
+    cache = op.__dict__.setdefault("_dlemlr_problem", {})
     if "problem" not in cache:
-        N1, N2 = kernel.map_shape
-        K1p = np.zeros((N1, N1))
-        K2p = np.zeros((N2, N2))
-        r1 = min(comp.K1.shape[0], N1)
-        r2 = min(comp.K2.shape[0], N2)
-        K1p[:r1] = comp.K1[:r1]
-        K2p[:r2] = comp.K2[:r2]
+        K1p, K2p = op.padded()
         cache["problem"] = DLEMLRProblem(
-            U1=comp.U1,
-            U2=comp.U2,
+            U1=op.U1,
+            U2=op.U2,
             K1p=K1p,
             K2p=K2p,
-            scale=float(comp.s1[0] * comp.s2[0]),
-            map_shape=(N1, N2),
+            scale=float(op.s1[0] * op.s2[0]),
+            map_shape=op.map_shape,
+            operator=op,
         )
     return cache["problem"]

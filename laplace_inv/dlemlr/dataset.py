@@ -25,6 +25,7 @@ from laplace_inv.dlemlr.features import (
     project_data,
 )
 from laplace_inv.kernels import Kernel2D
+from laplace_inv.scaling import sample_scales
 
 #: Per-sample arrays (``S`` only with the noisy physics target, ``labels`` only for the
 #: peak-region mass term).
@@ -226,7 +227,7 @@ def make_training_features(
     from laplace_inv._validation import check_data_batch
 
     S = check_data_batch(X, kernel.data_shape)
-    scale = np.maximum(np.abs(S).reshape(len(S), -1).max(axis=1), 1e-300)
+    scale = np.maximum(sample_scales(S), 1e-300)
     S = S / scale[:, None, None]
     Y = np.asarray(Y, dtype=float)
     if Y.ndim < 1 or len(Y) != len(S):

@@ -133,7 +133,7 @@ def project_tensor(
         Noise level in the scaled units.
     """
     n = S.shape[0]
-    ops = prob.tensors(S.device, S.dtype)
+    view = prob.torch_operator(S.device, S.dtype)
     if scales is not None:
         scales = scales.to(device=S.device, dtype=S.dtype)
         inverse = 1.0 / scales
@@ -143,9 +143,10 @@ def project_tensor(
             S = S * inverse[:, None, None]
         else:
             S = S / scales[:, None, None]
-    Sc = ops["U1"].T @ S @ ops["U2"]
+    Sc = view.project(S)
+    # The operator's out_of_range_energy ‖S‖² − ‖S̃‖², batched on tensors.
     energy = (S.reshape(n, -1) ** 2).sum(dim=1) - (Sc.reshape(n, -1) ** 2).sum(dim=1)
-    dof = S.shape[1] * S.shape[2] - Sc.shape[1] * Sc.shape[2]
+    dof = prob.operator.noise_dof
     if dof > 0:
         sigma = torch.sqrt(energy.clamp_min(0.0) / dof).clamp_min(NOISE_FLOOR)
     else:

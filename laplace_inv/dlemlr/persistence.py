@@ -15,12 +15,15 @@ import os
 import stat
 import struct
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 
+from laplace_inv.datasets import sha256_file as _sha256_of
 from laplace_inv.dlemlr.record import (
     FAMILIES,
     INPUT_VERSION,
@@ -98,7 +101,7 @@ def family_of(kernel: Kernel2D) -> str:
 
 
 def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a regular file.
+    """Hex SHA-256 (`laplace_inv.datasets.sha256_file`) of a regular file under the weights cap.
 
     Parameters
     ----------
@@ -109,8 +112,19 @@ def sha256_file(path: str | Path) -> str:
     -------
     str
         64 hex digits.
+
+    Examples
+    --------
+    >>> sha256_file("/dev/zero")
+    Traceback (most recent call last):
+    ...
+    ValueError: /dev/zero is not a regular file; give the path of a weights file
     """
-    return hashlib.sha256(read_regular_file(path, MAX_WEIGHTS_BYTES)).hexdigest()
+    with _open_regular_file(path, MAX_WEIGHTS_BYTES) as fh:
+        digest, size = _sha256_of(fh), fh.tell()
+    if size > MAX_WEIGHTS_BYTES:
+        raise ValueError(f"{path} grew beyond the {MAX_WEIGHTS_BYTES} bytes allowed while read")
+    return digest
 
 
 def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
@@ -138,6 +152,16 @@ def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
     ...
     ValueError: /dev/zero is not a regular file; give the path of a weights file
     """
+    with _open_regular_file(path, max_bytes) as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"{path} grew beyond the {max_bytes} bytes allowed while read")
+    return data
+
+
+@contextmanager
+def _open_regular_file(path: str | Path, max_bytes: int) -> Iterator[BinaryIO]:
+    """``path`` opened for reading once it is known to be a regular file under the cap."""
     path = Path(path)
     try:
         info = os.stat(path)
@@ -152,10 +176,7 @@ def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped since the check
             raise ValueError(f"{path} is not a regular file")
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValueError(f"{path} grew beyond the {max_bytes} bytes allowed while read")
-    return data
+        yield fh
 
 
 def _header_config(data: bytes, path: Path) -> dict[str, Any]:

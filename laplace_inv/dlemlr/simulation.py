@@ -16,6 +16,7 @@ from laplace_inv.dlemlr.dataset import FeatureSet, make_feature_set
 from laplace_inv.dlemlr.features import DEFAULT_N_ITER
 from laplace_inv.dlemlr.record import FAMILIES, UNIVERSAL
 from laplace_inv.kernels import Kernel2D, KernelAxis
+from laplace_inv.scaling import sample_scales
 from laplace_inv.simulate import PeakPrior, make_training_set
 
 #: The training map prior (wider and sharper than the paper's σ = 0.02-decade peaks on one
@@ -124,7 +125,7 @@ def _simulate_chunk(
         return_labels=labels,
     )
     S = X.reshape(m, *kernel.data_shape)
-    scale = np.maximum(np.abs(S).reshape(m, -1).max(axis=1), 1e-300)
+    scale = np.maximum(sample_scales(S), 1e-300)
     S = S / scale[:, None, None]
     return make_feature_set(
         kernel,
