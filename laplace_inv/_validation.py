@@ -318,3 +318,56 @@ def _error_type(value: Any, accepted: list) -> type[Exception]:
     if any(isinstance(c, PositiveArray) for c in accepted) and np.ndim(value) > 0:
         return ValueError
     return TypeError
+
+
+def check_noise_std(noise_std: Any) -> float:
+    """A noise level must be one finite, positive, normal float; returns it.
+
+    Parameters
+    ----------
+    noise_std : Any
+        The value given.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> check_noise_std(0.5)
+    0.5
+    """
+    if isinstance(noise_std, (str, bytes)) or np.ndim(noise_std) != 0:
+        raise TypeError(f"noise_std must be a positive number, got {noise_std!r}")
+    value = float(as_real_array(noise_std, "noise_std"))
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"noise_std must be a finite positive number, got {value!r}")
+    if value < np.finfo(float).tiny:
+        raise ValueError(
+            f"noise_std must be a normal positive float (at least {np.finfo(float).tiny:.3g}), "
+            f"got {value!r}; give it in the data's units"
+        )
+    return value
+
+
+#: A noise level this many times the data's largest value leaves no signal to invert.
+MAX_NOISE_TO_DATA = 1e100
+
+
+def check_noise_against_data(noise_std: float, S: np.ndarray) -> None:
+    """Refuse a noise level so far above the data that no signal is left (or squares overflow).
+
+    Parameters
+    ----------
+    noise_std : float
+        A checked noise level (`check_noise_std`).
+    S : numpy.ndarray
+        The data it belongs to.
+    """
+    peak = float(np.max(np.abs(S)))
+    if peak > 0 and noise_std > MAX_NOISE_TO_DATA * peak:
+        raise ValueError(
+            f"noise_std={noise_std:g} is over {MAX_NOISE_TO_DATA:g} times the data's largest "
+            f"value ({peak:g}): the data carry no signal at that noise level; check the units "
+            "of noise_std and of the data"
+        )

@@ -20,6 +20,8 @@ from sklearn.metrics import r2_score
 from laplace_inv._validation import (
     as_real_array,
     check_data_batch,
+    check_noise_against_data,
+    check_noise_std,
     check_params,
     check_single_dataset,
 )
@@ -319,9 +321,9 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         """
         kernel = self._check_kernel()
         S = check_single_dataset(S, kernel.data_shape)
-        given = None if noise_std is None else _check_noise_std(noise_std)
+        given = None if noise_std is None else check_noise_std(noise_std)
         if given is not None:
-            _check_noise_against_data(given, S)
+            check_noise_against_data(given, S)
         self._check_params()
         with self._thread_limit():
             maps, infos = self._invert_validated(S[None], noise_std=given)
@@ -469,33 +471,3 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.target_tags.required = False
         return tags
-
-
-def _check_noise_std(noise_std: Any) -> float:
-    """A noise level must be one finite, positive number."""
-    if isinstance(noise_std, (str, bytes)) or np.ndim(noise_std) != 0:
-        raise TypeError(f"noise_std must be a positive number, got {noise_std!r}")
-    value = float(as_real_array(noise_std, "noise_std"))
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"noise_std must be a finite positive number, got {value!r}")
-    if value < np.finfo(float).tiny:
-        raise ValueError(
-            f"noise_std must be a normal positive float (at least {np.finfo(float).tiny:.3g}), "
-            f"got {value!r}; give it in the data's units"
-        )
-    return value
-
-
-#: A noise level this many times the data's largest value leaves no signal to invert.
-MAX_NOISE_TO_DATA = 1e100
-
-
-def _check_noise_against_data(noise_std: float, S: np.ndarray) -> None:
-    """Refuse a noise level so far above the data that no signal is left (or squares overflow)."""
-    peak = float(np.max(np.abs(S)))
-    if peak > 0 and noise_std > MAX_NOISE_TO_DATA * peak:
-        raise ValueError(
-            f"noise_std={noise_std:g} is over {MAX_NOISE_TO_DATA:g} times the data's largest "
-            f"value ({peak:g}): the data carry no signal at that noise level; check the units "
-            "of noise_std and of the data"
-        )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import laplace_inv
+
 PACKAGE = Path(__file__).resolve().parents[1] / "laplace_inv"
 
 #: Lowest first. A module may import from its own layer and the layers before it.
@@ -135,3 +137,14 @@ def test_allowed_exceptions_are_still_needed():
         for imported in _imports(path, module)
     }
     assert set(ALLOWED) <= used, set(ALLOWED) - used
+
+
+def test_no_module_is_over_500_lines():
+    """Small files that each do one thing (issue 19): split a module before it passes 500."""
+    root = Path(laplace_inv.__file__).parent
+    long = {
+        str(p.relative_to(root)): n
+        for p in root.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert not long, f"modules over 500 lines: {long}"
