@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.metrics import r2_score
 
 from laplace_inv._validation import (
     as_real_array,
@@ -42,7 +41,6 @@ from laplace_inv.batching import (
 )
 from laplace_inv.diagnostics import fit_warnings
 from laplace_inv.kernels import Kernel2D
-from laplace_inv.metrics import relative_residual as _relative_residual
 from laplace_inv.peak_table import PEAK_DTYPE, peak_table
 from laplace_inv.result import InversionResult
 from laplace_inv.scaling import sample_scales
@@ -273,28 +271,58 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         return self.fit(X, y, **fit_params).predict(X)
 
     def score(self, X: Any, y: Any = None) -> float:
-        """Higher-is-better score.
+        """Higher-is-better score, bounded and comparable between parameter values.
 
-        With true maps ``y`` (n_samples, N1*N2): the R² of the predicted maps. Without:
-        minus the mean relative data residual ``‖K1 F K2ᵀ − S‖/‖S‖``.
+        With true maps ``y`` (simulated data): `laplace_inv.metrics.map_similarity`, the mean
+        of ``1 − TV`` between the predicted and true maps after clipping at zero and scaling
+        each to unit mass; in [0, 1], 1 for a perfect map. Use it to choose α (or any
+        parameter) when the truth is known.
+
+        Without true maps (measured data): `laplace_inv.metrics.discrepancy_scorer`,
+        ``−mean |χ² − 1|`` where χ² is the in-range misfit per degree of freedom relative
+        to the noise estimated outside the kernels' range; at most 0, highest when the fit
+        leaves exactly the noise (the discrepancy principle), so it penalises both
+        over-fitting (small α) and over-smoothing (large α). It needs data with more
+        points than the kernels' rank (``n1*n2`` above the compressed size).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n1*n2) or (n_samples, n1, n2)
+            Decays.
+        y : array_like, shape (n_samples, N1*N2), optional
+            The true maps, flattened in C order (or ``(n_samples, N1, N2)``).
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> from laplace_inv import Kernel2D, KernelAxis, TikhonovInverter
+        >>> from laplace_inv.simulate import make_training_set
+        >>> k = Kernel2D(KernelAxis("T1_IR", np.geomspace(1e-3, 3, 16), n_grid=16),
+        ...              KernelAxis("T2", np.arange(1, 201) * 1e-3, n_grid=16))
+        >>> X, Y, _ = make_training_set(k, 3, snr=300, random_state=0)
+        >>> est = TikhonovInverter(k, penalty="global")
+        >>> 0 <= est.score(X, Y) <= 1, est.score(X) <= 0
+        (True, True)
         """
+        from laplace_inv.metrics.scorers import discrepancy_scorer, map_similarity
+
         batch = self._validate_batch(X)
         self._check_params()
-        maps, infos = self._invert_validated(batch)
-        if y is not None:
-            Y = np.asarray(y, dtype=float).reshape(maps.shape[0], -1)
-            return float(r2_score(Y, maps.reshape(maps.shape[0], -1)))
-        kernel = self._check_kernel()
-        offsets = np.array([i.get("offset", 0.0) for i in infos])[:, None, None]
-        fits = kernel.forward(maps) + offsets
-        return -float(
-            np.mean(
-                [
-                    _relative_residual(S, fit) if np.any(S) else 0.0
-                    for S, fit in zip(batch, fits, strict=True)
-                ]
+        if y is None:
+            return discrepancy_scorer(self, batch.reshape(batch.shape[0], -1))
+        maps, _ = self._invert_validated(batch)
+        n_maps = int(np.prod(self._check_kernel().map_shape))
+        Y = as_real_array(y, "y")
+        if Y.shape[0] != maps.shape[0] or Y.size != maps.shape[0] * n_maps:
+            raise ValueError(
+                f"y must hold the true maps, shape ({maps.shape[0]}, {n_maps}) "
+                f"(flattened in C order), got {Y.shape}; call score(X) without y to use "
+                "the discrepancy score"
             )
-        )
+        return map_similarity(Y.reshape(maps.shape[0], -1), maps.reshape(maps.shape[0], -1))
 
     def invert(
         self, S: Any, noise_std: float | None = None, *, check_fit: bool = True

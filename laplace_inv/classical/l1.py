@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 from laplace_inv._validation import Interval, Options, Text
 from laplace_inv.base import BaseInverter
 from laplace_inv.kernels import CompressedOperator, Kernel2D
+from laplace_inv.solvers.alpha_scale import ALPHA_SCALES, alpha_unit
 from laplace_inv.solvers.discrepancy import alpha_for_residual, discrepancy_target
 from laplace_inv.solvers.l1_cvxpy import (
     _CACHE_SIZE,
@@ -56,9 +57,10 @@ class L1Inverter(BaseInverter):
     kernel : Kernel2D
         The forward model.
     alpha : float or "discrepancy"
-        L1 weight on normalised data. ``"discrepancy"`` chooses α by a 1D search over log α
-        so that the RMS data residual equals ``discrepancy_factor`` × the noise level
-        (estimated from the data outside the kernels' range); each step is a full solve.
+        L1 weight on normalised data (in the unit ``alpha_scale`` sets). ``"discrepancy"``
+        chooses α by a 1D search over log α so that the RMS data residual equals
+        ``discrepancy_factor`` × the noise level (estimated from the data outside the
+        kernels' range); each step is a full solve.
     solver : str
         A cvxpy solver name (``"ECOS"``, ``"CLARABEL"``, ``"SCS"``, ``"OSQP"``, ...) or
         ``"FISTA"`` for `laplace_inv.solvers.l1_fista.l1_fista` (slow, a cross-check).
@@ -79,6 +81,13 @@ class L1Inverter(BaseInverter):
         returned with a ``ConvergenceWarning``.
     discrepancy_factor : float
         Target RMS residual / noise for ``alpha="discrepancy"``.
+    alpha_scale : {"absolute", "noise"}
+        The unit of a numeric ``alpha``. ``"absolute"`` (the default, the historical
+        behaviour): α multiplies ``‖F‖₁`` for data scaled to ``max|S| = 1``. ``"noise"``: α
+        is relative to ``N1·N2·σ̂²``, σ̂ the noise standard deviation of the scaled data (the
+        given ``noise_std``, else estimated outside the kernels' range), so ``alpha`` from
+        1e-4 to 1e2 spans under- to over-smoothing whatever the noise level and grid size.
+        The α actually used is ``res.info["alpha"]``.
 
     Examples
     --------
@@ -103,6 +112,7 @@ class L1Inverter(BaseInverter):
         "tol": [None, Interval(float, 0, None, "neither")],
         "fallback_solver": [None, Text()],
         "discrepancy_factor": [Interval(float, 0, None, "neither")],
+        "alpha_scale": [Options(*ALPHA_SCALES)],
     }
 
     def __init__(
@@ -116,6 +126,7 @@ class L1Inverter(BaseInverter):
         tol: float | None = None,
         fallback_solver: str | None = "CLARABEL",
         discrepancy_factor: float = 1.0,
+        alpha_scale: str = "absolute",
     ) -> None:
         self.kernel = kernel
         self.alpha = alpha
@@ -126,6 +137,7 @@ class L1Inverter(BaseInverter):
         self.tol = tol
         self.fallback_solver = fallback_solver
         self.discrepancy_factor = discrepancy_factor
+        self.alpha_scale = alpha_scale
 
     def _method_name(self) -> str:
         return "L1"
@@ -213,7 +225,7 @@ class L1Inverter(BaseInverter):
             extra["alpha_selection"] = "discrepancy"
             extra["discrepancy"] = disc
         else:
-            alpha = float(self.alpha)
+            alpha = float(self.alpha) * alpha_unit(self.alpha_scale, kernel, S, noise_std)
             F, sinfo = self._solve_once(comp, S_c, alpha)
         if not np.all(np.isfinite(F)):  # pragma: no cover - guarded in the solvers
             raise RuntimeError("L1Inverter: solver returned a non-finite map")

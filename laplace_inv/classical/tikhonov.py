@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 from laplace_inv._validation import Interval, Options, PositiveArray
 from laplace_inv.base import BaseInverter
 from laplace_inv.kernels import Kernel2D
+from laplace_inv.solvers.alpha_scale import ALPHA_SCALES, alpha_unit
 from laplace_inv.solvers.result import warn_not_converged
 from laplace_inv.solvers.tikhonov import ALPHA_RULES, global_tikhonov, tikhonov_fista
 from laplace_inv.solvers.upen import upen_solve
@@ -39,7 +40,10 @@ class TikhonovInverter(BaseInverter):
     et al. (Inverse Problems 2017): local weights on the squared 2D Laplacian, adapted to the
     map's slope and curvature (see `laplace_inv.solvers.upen`).
 
-    Data are scaled to ``max|S| = 1`` before solving, so α values refer to normalised data.
+    Data are scaled to ``max|S| = 1`` before solving, so α values refer to normalised data;
+    with ``alpha_scale="noise"`` a numeric α is in units of ``N1·N2·σ̂²`` instead (σ̂ the
+    noise level of the normalised data), where a log grid from 1e-4 to 1e2 goes from
+    under- to over-smoothing on any dataset.
 
     Parameters
     ----------
@@ -48,7 +52,8 @@ class TikhonovInverter(BaseInverter):
     penalty : {"upen", "global"}
         The regularisation.
     alpha : {"discrepancy", "gcv", "lcurve"} or float
-        For ``penalty="global"``: the rule choosing α, or α itself. The default,
+        For ``penalty="global"``: the rule choosing α, or α itself (in the unit
+        ``alpha_scale`` sets). The default,
         ``"discrepancy"``, takes the largest α whose residual is within one standard
         deviation of χ² of ``max(nσ², best achievable fit)``, with σ from the data outside
         the kernels' range; it stays robust when model error (imperfect pulses, correlated
@@ -57,7 +62,8 @@ class TikhonovInverter(BaseInverter):
         22 % with GCV). On simulated white-noise data GCV gives sharper peaks
         (``benchmarks/bench_foundation.py`` prints both).
     alpha_grid : array_like, optional
-        Candidate α values (decreasing); default 17 values from 0.1·L to 1e-9·L.
+        Candidate α values (decreasing), in the units of ``alpha_scale``; default 17 values
+        from 0.1·L to 1e-9·L (L the operator's Lipschitz constant).
     solver : {"brd", "fista"}
         Solver for global Tikhonov: BRD dual Newton (default; its iteration count does not
         depend on the conditioning) or FLINT-style FISTA (first order, numeric α only;
@@ -80,6 +86,15 @@ class TikhonovInverter(BaseInverter):
         UPEN outer-loop tolerance on ``‖F − F_old‖/‖F‖``.
     upen_max_iter : int
         UPEN outer-loop iteration cap.
+    alpha_scale : {"absolute", "noise"}
+        The unit of a numeric ``alpha`` and of ``alpha_grid``. ``"absolute"`` (the default,
+        the historical behaviour): α multiplies ``½‖F‖²`` for data scaled to
+        ``max|S| = 1``. ``"noise"``: α is relative to ``N1·N2·σ̂²``, σ̂ the noise standard
+        deviation of the scaled data (the given ``noise_std``, else estimated outside the
+        kernels' range), about the largest useful α (the Wiener-filter α of a map spread
+        evenly over the grid), so ``alpha`` from 1e-4 to 1e2 spans under- to
+        over-smoothing whatever the noise level and grid size. The α actually used is
+        ``res.info["alpha"]``.
 
     Examples
     --------
@@ -95,6 +110,7 @@ class TikhonovInverter(BaseInverter):
         "penalty": [Options(*PENALTIES)],
         "alpha": [Options(*ALPHA_RULES), _POSITIVE],
         "alpha_grid": [None, PositiveArray()],
+        "alpha_scale": [Options(*ALPHA_SCALES)],
         "solver": [Options("brd", "fista")],
         "rtol": [_UNIT],
         "max_iter": [_COUNT],
@@ -123,12 +139,14 @@ class TikhonovInverter(BaseInverter):
         beta_c: float = 0.1,
         upen_tol: float = 1e-3,
         upen_max_iter: int = 100,
+        alpha_scale: str = "absolute",
     ) -> None:
         self.kernel = kernel
         self.penalty = penalty
         self.alpha = alpha
         self.alpha_grid = alpha_grid
         self.solver = solver
+        self.alpha_scale = alpha_scale
         self.rtol = rtol
         self.max_iter = max_iter
         self.tol = tol
@@ -174,19 +192,25 @@ class TikhonovInverter(BaseInverter):
                     noise_energy=None if noise_std is None else S.size * noise_std**2,
                 )
                 return res.map, res.info
+            unit = 1.0
+            if self.alpha_scale != "absolute" and not (
+                isinstance(self.alpha, str) and self.alpha_grid is None
+            ):
+                unit = alpha_unit(self.alpha_scale, self._check_kernel(), S, noise_std)
             if self.solver == "fista":
-                alpha = float(self.alpha)
+                alpha = float(self.alpha) * unit
                 res = tikhonov_fista(comp, S_c, alpha, max_iter=self.max_iter, tol=self.tol)
                 if not res.converged:
                     warn_not_converged("FISTA (global Tikhonov)", res.iterations, self.tol)
                 info = {"method": "Tikhonov", "alpha": alpha, "alpha_rule": "fixed"}
                 return res.map, {**info, "iterations": res.iterations}
+            grid = None if self.alpha_grid is None else np.asarray(self.alpha_grid) * unit
             res = global_tikhonov(
                 comp,
                 S,
                 S_c,
-                self.alpha,
-                alpha_grid=self.alpha_grid,
+                self.alpha if isinstance(self.alpha, str) else float(self.alpha) * unit,
+                alpha_grid=grid,
                 max_iter=self.max_iter,
                 tol=self.tol,
                 noise_std=noise_std,
