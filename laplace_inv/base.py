@@ -38,6 +38,7 @@ from laplace_inv.batching import (
     reduce_maps,
     resolve_n_jobs,
     shared_state,
+    thread_limit,
 )
 from laplace_inv.diagnostics import fit_warnings
 from laplace_inv.kernels import Kernel2D
@@ -187,7 +188,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         show = _show_progress(progress, n_samples)
         if n_jobs is None and chunk_size is None and output == "maps" and not show:
             # The historical path: one call on the whole (validated) batch.
-            with self._thread_limit():
+            with thread_limit(self, None):
                 maps, _ = self._invert_validated(self._validate_batch(arr))
             return maps.reshape(maps.shape[0], -1)
         return collect(
@@ -353,7 +354,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         if given is not None:
             check_noise_against_data(given, S)
         self._check_params()
-        with self._thread_limit():
+        with thread_limit(self, None):
             maps, infos = self._invert_validated(S[None], noise_std=given)
         noise = given if given is not None else kernel.compress().noise_std(S)
         result = InversionResult(map=maps[0], kernel=kernel, data=S, info=infos[0], noise_std=noise)
@@ -449,18 +450,6 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         to fold the scaling into that step instead of copying the batch.
         """
         return self._invert_batch_normalised(batch / scales[:, None, None])
-
-    def _thread_limit(self) -> Any:
-        """The thread policy around one call (`laplace_inv.threads.limit_threads`).
-
-        Batched models (DLEMLR) scope torch's threads themselves per batch size, so they
-        run unlimited here.
-        """
-        from contextlib import nullcontext
-
-        from laplace_inv.threads import limit_threads
-
-        return limit_threads(torch=False) if self._per_sample() else nullcontext()
 
     def _per_sample(self) -> bool:
         """Whether this estimator inverts through the per-sample hook."""

@@ -104,13 +104,13 @@ def invert_chunk(
     """
     kernel = est._check_kernel()
     _attach_shared_compression(kernel, shared)
-    with _chunk_thread_limit(est, blas_threads):
+    with thread_limit(est, blas_threads):
         maps, _ = est._invert_validated(est._validate_batch(X))
     return reduce_maps(maps, kernel, output, peak_kwargs, offset)
 
 
-def _chunk_thread_limit(est: Any, blas_threads: int | None) -> Any:
-    """Threads for one chunk: the package's policy for per-sample (classical) estimators.
+def thread_limit(est: Any, blas_threads: int | None) -> Any:
+    """Threads for one call: the package's policy for per-sample (classical) estimators.
 
     Batched models (DLEMLR) scope torch's threads themselves; for them only an explicit BLAS
     cap applies.
