@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from benchmarks.markdown import emit_table
 from laplace_inv.dlemlr.estimator import DLEMLRInverter
 from laplace_inv.kernels import Kernel2D, KernelAxis
 from laplace_inv.simulate import (
@@ -403,15 +404,6 @@ def main(argv: list[str] | None = None) -> int:
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     emit_table(lines, args.markdown)
     return 0
-
-
-def emit_table(lines: list[str], markdown: str | None) -> None:
-    """Print the markdown table ``lines`` and, if ``markdown`` is a path, write it there too."""
-    table = "\n".join(lines)
-    print()
-    print(table)
-    if markdown:
-        Path(markdown).write_text(table + "\n")
 
 
 REAL_DATASETS = {

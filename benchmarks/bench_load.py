@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.markdown import emit_table
+
 METHODS = ("upen", "tikhonov", "l1", "dlemlr")
 LABELS = {"upen": "UPEN", "tikhonov": "global Tikhonov", "l1": "L1", "dlemlr": "DLEMLR"}
 MODES = ("default", "limit_threads")
@@ -239,11 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         *build_table(fresh, warm, busy, methods),
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    emit_table(lines, args.out)
     return 0
 
 

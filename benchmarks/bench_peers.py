@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.markdown import emit_table
+
 OURS = ("tikhonov", "upen", "l1")
 LABELS = {
     "tikhonov": "laplace_inv global Tikhonov (auto α)",
@@ -273,11 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         *build_report(times, outputs, meta),
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    emit_table(lines, args.out)
     return 0
 
 
