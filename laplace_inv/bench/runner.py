@@ -41,7 +41,8 @@ from laplace_inv.metrics import compare_to_truth, find_peaks, resolved
 
 __all__ = ["METRIC_COLUMNS", "BenchmarkResults", "run_benchmark", "score_map"]
 
-METRIC_COLUMNS: tuple[str, ...] = (
+#: The columns `compare_to_truth` fills, in the order of `METRIC_COLUMNS`.
+COMPARISON_COLUMNS: tuple[str, ...] = (
     "position_error",
     "axis1_error",
     "axis2_error",
@@ -50,6 +51,10 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "tv_distance",
     "n_true",
     "n_found",
+)
+
+METRIC_COLUMNS: tuple[str, ...] = (
+    *COMPARISON_COLUMNS,
     "resolved",
     "truth_resolved",
     "main_true_pos1",
@@ -170,16 +175,7 @@ def score_map(
         true_peaks = truth
     if truth is not None and true_peaks:
         comp = compare_to_truth(F, truth, g1, g2)
-        for key in (
-            "position_error",
-            "axis1_error",
-            "axis2_error",
-            "width_ratio",
-            "fraction_error",
-            "tv_distance",
-            "n_true",
-            "n_found",
-        ):
+        for key in COMPARISON_COLUMNS:
             metrics[key] = comp[key]
         if not any(np.isfinite(p.fraction) for p in true_peaks):
             metrics["fraction_error"] = _NAN  # the reference gives no fractions to compare
