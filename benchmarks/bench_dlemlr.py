@@ -280,11 +280,10 @@ def main(argv: list[str] | None = None) -> int:
             kernel=kernel, weights_dir=args.weights_dir, refine=True, **options
         )
     if args.baseline:
-        from laplace_inv.classical import TikhonovInverter
         from laplace_inv.methods import make_inverter
 
         if "tikhonov" in args.classical:
-            methods["Tikhonov-GCV"] = TikhonovInverter(kernel, penalty="global", alpha="gcv")
+            methods["Tikhonov-GCV"] = make_inverter("tikhonov", kernel, alpha="gcv")
         if "upen" in args.classical:
             methods["UPEN"] = make_inverter("upen", kernel)
         if "l1" in args.classical:
