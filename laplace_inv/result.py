@@ -138,6 +138,7 @@ class InversionResult:
             kwargs.setdefault("tau", self.kernel.axis1.tau)
             kwargs.setdefault("data", self.data[:, 0])
             kwargs.setdefault("fit", self.fit[:, 0])
+            kwargs.setdefault("peaks", self.peaks())
             return plot_distribution(self.distribution, self.grid, self.kinds[0], **kwargs)
         kwargs.setdefault("peaks", self.peaks())
         return plot_map(self.map, self.grid1, self.grid2, self.kinds, **kwargs)
