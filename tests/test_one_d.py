@@ -253,3 +253,20 @@ def test_acquisition_grids_and_kernels_share_the_rule():
     assert isinstance(k1, Kernel1D) and k1.map_shape == (16, 1)
     res = make_inverter("upen", k1).invert(acq1.data, noise_std=1e-3)
     assert abs(res.peaks()[0].position[0] - 0.01) < 0.002
+
+
+# ----------------------------------------------------------------------------- docs
+
+
+def test_the_guide_example_runs_and_prints_what_it_says(capsys):
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "guide" / "one-d.md"
+    text = page.read_text(encoding="utf-8")
+    code = "\n".join(re.findall(r"```python\n(.*?)```", text, re.S))
+    exec(compile(code, str(page), "exec"), {})
+    out = capsys.readouterr().out
+    for line in re.findall(r"^# (T2 = .*|residual/noise .*)$", text, re.M):
+        assert line in out
+    assert "(2000, 1) (64, 1)" in out and "(2, 64)" in out
