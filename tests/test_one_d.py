@@ -270,3 +270,10 @@ def test_the_guide_example_runs_and_prints_what_it_says(capsys):
     for line in re.findall(r"^# (T2 = .*|residual/noise .*)$", text, re.M):
         assert line in out
     assert "(2000, 1) (64, 1)" in out and "(2, 64)" in out
+
+
+def test_the_grid_examples_of_the_kernels_guide():
+    assert grid_range("T2", np.arange(1, 2001) * 2e-4) == pytest.approx((4e-5, 1.2))
+    assert grid_range("T1_IR", np.geomspace(1e-4, 0.5, 32)) == pytest.approx((2e-5, 1.5))
+    lo, hi = grid_range("D", np.array([0.0, 3.5468e7, 7.9803e9]))
+    assert (f"{lo:.3g}", f"{hi:.2g}") == ("1.25e-11", "2.8e-07")

@@ -25,7 +25,7 @@ from laplace_inv.kernels.axis import (
     KernelAxis,
     kernel_matrix,
 )
-from laplace_inv.kernels.grids import DEFAULT_GRID_SIZE, GRID_MARGINS, default_grid, grid_range
+from laplace_inv.kernels.grids import DEFAULT_GRID_SIZE, GRID_MARGINS, grid_range
 from laplace_inv.operator import AxisFactor, CompressedOperator
 
 __all__ = [
@@ -42,6 +42,34 @@ __all__ = [
     "grid_range",
     "kernel_matrix",
 ]
+
+
+def default_grid(kind: str, tau: np.ndarray, n_points: int = DEFAULT_GRID_SIZE) -> np.ndarray:
+    """A log-spaced grid of ``n_points`` over `grid_range` of the acquisition.
+
+    Parameters
+    ----------
+    kind : {"T2", "T1_IR", "T1_SR", "D"}
+        The kernel kind.
+    tau : numpy.ndarray
+        Acquisition values (s, or s/m² for ``D``).
+    n_points : int
+        Number of grid points.
+
+    Returns
+    -------
+    numpy.ndarray
+        The grid, increasing.
+
+    Examples
+    --------
+    >>> g = default_grid("T2", np.array([1e-3, 1e-1]), 3)
+    >>> [float(round(v, 6)) for v in g]
+    [0.0002, 0.007746, 0.3]
+    """
+    lo, hi = grid_range(kind, tau)
+    return np.logspace(np.log10(lo), np.log10(hi), n_points)
+
 
 CompressedProblem = CompressedOperator
 """The historical name of `CompressedOperator` (same class)."""

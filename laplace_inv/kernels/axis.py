@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from laplace_inv._validation import as_real_array, check_axis_values, check_finite
-from laplace_inv.kernels.grids import DEFAULT_GRID_SIZE, default_grid
+from laplace_inv.kernels.grids import DEFAULT_GRID_SIZE
 
 KINDS: tuple[str, ...] = ("T2", "T1_IR", "T1_SR", "D")
-"""The kernel kinds understood by :class:`KernelAxis`."""
+"""The kernel kinds understood by `KernelAxis`."""
 
 MIN_KERNEL_MAX = 1e-30
 """A kernel axis whose largest entry is below this sees nothing of its grid (refused)."""
@@ -75,7 +75,7 @@ class KernelAxis:
         Strictly increasing and non-negative.
     grid : array_like or None
         Output grid (relaxation times in s or diffusion coefficients in m²/s), strictly
-        increasing and positive. ``None`` selects :func:`default_grid` with ``n_grid``
+        increasing and positive. ``None`` selects `default_grid` with ``n_grid``
         points.
     n_grid : int
         Grid size used when ``grid`` is None.
@@ -109,6 +109,8 @@ class KernelAxis:
         if grid is None:
             if not isinstance(n_grid, (int, np.integer)) or n_grid < 2:
                 raise ValueError(f"n_grid must be an integer >= 2, got {n_grid!r}")
+            from laplace_inv.kernels import default_grid  # not at the top: the package imports us
+
             grid = default_grid(kind, self.tau, int(n_grid))
         self.grid = check_axis_values(grid, f"grid ({kind} output grid)", allow_zero=False)
         if self.grid.size < 2:

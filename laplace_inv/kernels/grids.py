@@ -10,6 +10,7 @@ the b-value as its "time". A component is seen by the data only when
 
 So the grid spans ``[t_min/fast, slow·t_max]`` in relaxation time, i.e.
 ``[1/(slow·b_max), fast/b_min]`` in D, with the margins of `GRID_MARGINS`.
+`laplace_inv.kernels.default_grid` lays a log-spaced grid over that span.
 """
 
 from __future__ import annotations
@@ -28,10 +29,9 @@ GRID_MARGINS: dict[str, tuple[float, float]] = {
 """``(fast, slow)`` margin of each kind beyond the acquisition window.
 
 Relaxation: ``exp(−5)`` (0.7 %) of a component with ``T = t_min/5`` is left at the first
-point, and one with ``T = 3·t_max`` has decayed by 28 % at the last. Diffusion keeps the wider
-tenfold margin on both ends (``exp(−10)`` at the first point, 10 % decay at the last): the
-b-values of a PFG series usually start near zero and grow quadratically, so its ends are less
-well sampled than a CPMG train's.
+point, and one with ``T = 3·t_max`` has decayed by 28 % at the last. Diffusion keeps the
+package's earlier, wider tenfold margin on both ends (``exp(−10)`` at the first b, 10 %
+attenuation at the last), so that existing D grids do not move.
 """
 
 
@@ -79,30 +79,3 @@ def grid_range(kind: str, tau: np.ndarray) -> tuple[float, float]:
             "explicitly"
         )
     return float(lo), float(hi)
-
-
-def default_grid(kind: str, tau: np.ndarray, n_points: int = DEFAULT_GRID_SIZE) -> np.ndarray:
-    """A log-spaced grid of ``n_points`` over `grid_range` of the acquisition.
-
-    Parameters
-    ----------
-    kind : {"T2", "T1_IR", "T1_SR", "D"}
-        The kernel kind.
-    tau : numpy.ndarray
-        Acquisition values (s, or s/m² for ``D``).
-    n_points : int
-        Number of grid points.
-
-    Returns
-    -------
-    numpy.ndarray
-        The grid, increasing.
-
-    Examples
-    --------
-    >>> g = default_grid("T2", np.array([1e-3, 1e-1]), 3)
-    >>> [float(round(v, 6)) for v in g]
-    [0.0002, 0.007746, 0.3]
-    """
-    lo, hi = grid_range(kind, tau)
-    return np.logspace(np.log10(lo), np.log10(hi), n_points)
