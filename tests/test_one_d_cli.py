@@ -94,6 +94,18 @@ def test_minispec_and_geospec_and_npz_decays(tmp_path, capsys):
     assert capsys.readouterr().out.count("1D T2 decay, 400 points") == 3
 
 
+def test_spinsolve_1d_export_goes_through_the_1d_path(tmp_path, capsys):
+    folder = tmp_path / "t2"
+    folder.mkdir()
+    (folder / "acqu.par").write_text('experiment = "T2"\nnrEchoes = 400\nechoTime = 500\n')
+    z = NOISY * np.exp(0.4j)
+    (folder / "T2.dat").write_text(",".join(f"{v.real:.9g},{v.imag:.9g}" for v in z) + "\n")
+    out = tmp_path / "out"
+    assert _invert([str(folder), "--method", "upen", "--out", str(out)]) == 0
+    assert "1D T2 decay, 400 points" in capsys.readouterr().out
+    assert (out / "t2_distribution.npz").exists()
+
+
 def test_1d_refuses_2d_options_and_2d_refuses_kind(tmp_path, capsys):
     src = _write_csv(tmp_path / "cpmg.csv")
     assert _invert([str(src), "--kind", "T2", "--uncertainty", "-o", str(tmp_path)]) == 2
