@@ -162,10 +162,7 @@ class DLEMLRInverter(BaseInverter):
     """
 
     _requires_fit = True
-    _no_1d_reason = (
-        "1D DLEMLR is not available (no 1D model is trained); invert a 1D decay with "
-        "TikhonovInverter (UPEN or global α) or L1Inverter, methods 'upen', 'tikhonov', 'l1'"
-    )
+    _no_1d_reason = "1D DLEMLR is not available (no 1D model); use 'upen', 'tikhonov' or 'l1'"
 
     def __init__(
         self,
