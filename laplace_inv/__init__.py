@@ -20,6 +20,7 @@ _LAZY = {
     "CompressedProblem": "laplace_inv.kernels",
     "DLEMLRInverter": "laplace_inv.dlemlr",
     "InversionResult": "laplace_inv.result",
+    "Kernel1D": "laplace_inv.kernels",
     "Kernel2D": "laplace_inv.kernels",
     "KernelAxis": "laplace_inv.kernels",
     "L1Inverter": "laplace_inv.classical.l1",
@@ -34,6 +35,7 @@ __all__ = [
     "CompressedProblem",
     "DLEMLRInverter",
     "InversionResult",
+    "Kernel1D",
     "Kernel2D",
     "KernelAxis",
     "L1Inverter",
@@ -47,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from laplace_inv.classical.l1 import L1Inverter
     from laplace_inv.classical.tikhonov import TikhonovInverter
     from laplace_inv.dlemlr import DLEMLRInverter
-    from laplace_inv.kernels import KINDS, CompressedProblem, Kernel2D, KernelAxis
+    from laplace_inv.kernels import KINDS, CompressedProblem, Kernel1D, Kernel2D, KernelAxis
     from laplace_inv.methods import make_inverter
     from laplace_inv.operator import CompressedOperator
     from laplace_inv.result import InversionResult

@@ -157,6 +157,10 @@ def check_single_dataset(S: Any, data_shape: tuple[int, int], name: str = "S") -
     (2, 3)
     """
     arr = as_real_array(S, name)
+    if arr.ndim == 1 and data_shape[1] == 1:  # one decay for a 1D kernel: (n,) -> (n, 1)
+        if arr.size != data_shape[0]:
+            raise ValueError(f"{name} has {arr.size} points but the decay has {data_shape[0]}")
+        arr = arr[:, None]
     if arr.ndim == 1:
         raise ValueError(
             f"{name} is 1D with shape {arr.shape}; a 2D data matrix {data_shape} is needed"

@@ -88,10 +88,15 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         params = {name: getattr(self, name) for name in constraints}
         check_params(type(self).__name__, params, constraints)
 
+    #: Why this estimator cannot invert a 1D kernel (`Kernel1D`); ``None`` when it can.
+    _no_1d_reason: ClassVar[str | None] = None
+
     def _check_kernel(self) -> Kernel2D:
         kernel = getattr(self, "kernel", None)
         if not isinstance(kernel, Kernel2D):
             raise TypeError(f"kernel must be a laplace_inv.Kernel2D, got {type(kernel).__name__}")
+        if kernel.ndim == 1 and self._no_1d_reason is not None:
+            raise ValueError(self._no_1d_reason)
         return kernel
 
     # ----------------------------------------------------------------------------------

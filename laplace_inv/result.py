@@ -1,4 +1,4 @@
-"""The result of inverting one dataset: map, grids, fit figures and fit warnings."""
+"""The result of inverting one dataset (a 2D map or a 1D distribution) and its fit figures."""
 
 from __future__ import annotations
 
@@ -16,13 +16,18 @@ from laplace_inv.metrics import residual_to_noise as _residual_to_noise
 class InversionResult:
     """One inverted dataset: the map, its grids and how well it explains the data.
 
+    A 1D inversion (a `Kernel1D`) keeps the same attributes with a singleton second axis:
+    ``map`` has shape ``(N, 1)`` and ``data`` ``(n, 1)``; `distribution` and `grid` are the
+    1D views, `projections` returns the distribution itself, `peaks` has one position per
+    peak and `plot` draws the distribution with the decay and its fit.
+
     Attributes
     ----------
     map : numpy.ndarray
         The distribution ``F``, shape ``(N1, N2)``, non-negative, in the data's units
         (map mass per bin; ``K1 F K2ᵀ`` reproduces the data).
     kernel : Kernel2D
-        The kernel used.
+        The kernel used (a `Kernel1D` for a 1D decay).
     data : numpy.ndarray
         The data that was inverted, shape ``(n1, n2)``.
     info : dict
@@ -42,6 +47,29 @@ class InversionResult:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def ndim(self) -> int:
+        """1 for a decay inverted with a `Kernel1D`, 2 for a map."""
+        return self.kernel.ndim
+
+    @property
+    def distribution(self) -> np.ndarray:
+        """The 1D distribution, shape ``(N,)`` (1D results only)."""
+        self._require_1d("distribution")
+        return self.map[:, 0]
+
+    @property
+    def grid(self) -> np.ndarray:
+        """The grid of a 1D distribution (s, or m²/s for ``D``; 1D results only)."""
+        self._require_1d("grid")
+        return self.kernel.grid1
+
+    def _require_1d(self, name: str) -> None:
+        if self.ndim != 1:
+            raise AttributeError(
+                f"{name} belongs to 1D results; a 2D result has map, grid1 and grid2"
+            )
+
+    @property
     def grid1(self) -> np.ndarray:
         """Output grid of axis 1."""
         return self.kernel.grid1
@@ -52,8 +80,8 @@ class InversionResult:
         return self.kernel.grid2
 
     @property
-    def kinds(self) -> tuple[str, str]:
-        """Kernel kinds of the two axes."""
+    def kinds(self) -> tuple[str, ...]:
+        """Kernel kinds of the two axes (one in 1D)."""
         return self.kernel.kinds
 
     @property
@@ -80,20 +108,38 @@ class InversionResult:
             return None
         return _residual_to_noise(self.data, self.fit, self.noise_std)
 
-    def projections(self) -> tuple[np.ndarray, np.ndarray]:
-        """Marginal distributions along axis 1 (summed over axis 2) and along axis 2."""
+    def projections(self) -> tuple[np.ndarray, ...]:
+        """Marginal distributions along axis 1 (summed over axis 2) and along axis 2.
+
+        A 1D result has one: ``(distribution,)``.
+        """
+        if self.ndim == 1:
+            return (self.distribution,)
         return self.map.sum(axis=1), self.map.sum(axis=0)
 
     def peaks(self, **kwargs: Any) -> list:
-        """Detected peaks (see :func:`laplace_inv.metrics.find_peaks`)."""
+        """Detected peaks (`laplace_inv.metrics.find_peaks`, or `find_peaks_1d` in 1D)."""
         from laplace_inv.metrics import find_peaks
+        from laplace_inv.metrics.peaks import find_peaks_1d
 
+        if self.ndim == 1:
+            return find_peaks_1d(self.distribution, self.grid, **kwargs)
         return find_peaks(self.map, self.grid1, self.grid2, **kwargs)
 
     def plot(self, **kwargs: Any):
-        """The map with both projections (see :func:`laplace_inv.plotting.plot_map`)."""
-        from laplace_inv.plotting import plot_map
+        """The map with both projections (`laplace_inv.plotting.plot_map`).
 
+        A 1D result draws the distribution beside the decay, its fit and the residual
+        (`laplace_inv.plotting.plot_distribution`).
+        """
+        from laplace_inv.plotting import plot_distribution, plot_map
+
+        if self.ndim == 1:
+            kwargs.setdefault("tau", self.kernel.axis1.tau)
+            kwargs.setdefault("data", self.data[:, 0])
+            kwargs.setdefault("fit", self.fit[:, 0])
+            kwargs.setdefault("peaks", self.peaks())
+            return plot_distribution(self.distribution, self.grid, self.kinds[0], **kwargs)
         kwargs.setdefault("peaks", self.peaks())
         return plot_map(self.map, self.grid1, self.grid2, self.kinds, **kwargs)
 

@@ -43,8 +43,8 @@ def test_one_dimensional_acquisition_api():
     (grid,) = acq.grids(32)
     assert grid.size == 32 and grid[0] == pytest.approx(T[0] / 5)
     assert "tau1=[0.001..0.2]" in repr(acq) and "tau2" not in repr(acq)
-    with pytest.raises(ValueError, match="1D inversion is not available yet"):
-        acq.kernel()
+    kernel = acq.kernel()  # 1D inversion: a Kernel1D on the default grid
+    assert kernel.ndim == 1 and kernel.data_shape == (200, 1) and kernel.kinds == ("T2",)
     with pytest.raises(ValueError, match="kinds must be a pair"):
         Acquisition(np.ones((2, 2)), [1.0, 2.0], [1.0, 2.0], ("T2",))
     with pytest.raises(ValueError, match=r"data must be 1D \(n,\) because tau2 is None"):

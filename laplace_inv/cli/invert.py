@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from laplace_inv.cli import invert_1d
 from laplace_inv.cli._common import (
     METHOD_NAMES,
     ListAction,
@@ -83,6 +84,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--tau2-unit", type=float, default=None, help="override for axis 2")
     p.add_argument("--grid", type=int, default=None, help="grid points per axis")
     add_region_arguments(p)
+    invert_1d.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -171,12 +173,17 @@ def invert_one(path: str, folder: Path, args: argparse.Namespace) -> list[dict[s
     from laplace_inv.cli import regions as region_cli
     from laplace_inv.cli.readers import read_input, unit_warnings
 
+    rows_1d = invert_1d.invert_if_1d_format(path, folder, args)
+    if rows_1d is not None:
+        return rows_1d
     stem = Path(path).stem or "result"
     regions = region_cli.load(args)
     with_regions = bool(regions) or args.uncertainty
     targets = _targets(folder, stem, args.methods, args.figure_format, with_regions)
     check_absent([p for paths in targets.values() for p in paths], args.overwrite)
     acq = read_input(path, args)
+    if invert_1d.is_1d(acq, args):
+        return invert_1d.invert_acquisition(acq, path, folder, args)
     for msg in unit_warnings(acq.tau1, acq.tau2, acq.kinds):
         log.warning("%s: %s", path, msg)
     kernel = acq.kernel(n_grid=args.grid)

@@ -162,6 +162,7 @@ class DLEMLRInverter(BaseInverter):
     """
 
     _requires_fit = True
+    _no_1d_reason = "1D DLEMLR is not available (no 1D model); use 'upen', 'tikhonov' or 'l1'"
 
     def __init__(
         self,
@@ -490,5 +491,6 @@ class DLEMLRInverter(BaseInverter):
         >>> est.weights, est.refine
         ('pretrained', True)
         """
+        cls(kernel=kernel)._check_kernel()
         weights, source = pretrained_source(kernel, family, weights_dir)
         return cls._from_weights(weights, kernel, source, params)

@@ -10,20 +10,27 @@ import numpy as np
 
 from laplace_inv._validation import as_real_array, check_axis_values, check_finite
 from laplace_inv.io._common import as_kinds, wrap
-from laplace_inv.kernels import DEFAULT_GRID_SIZE, Kernel2D, KernelAxis, default_grid
+from laplace_inv.kernels import (
+    DEFAULT_GRID_SIZE,
+    GRID_MARGINS,
+    Kernel1D,
+    Kernel2D,
+    KernelAxis,
+    default_grid,
+    grid_range,
+)
 
-D_GRID_MARGIN = 10.0
-"""Factor by which the default D grid extends beyond ``[1/b_max, 1/Δb_min]`` on each side."""
+D_GRID_MARGIN = GRID_MARGINS["D"][0]
+"""Factor by which the default D grid extends beyond ``[1/b_max, 1/b_min]`` on each side."""
 
 
 def resolvable_d_range(b: np.ndarray) -> tuple[float, float]:
-    """The D range a set of b-values (s/m²) can resolve, widened by `D_GRID_MARGIN`.
+    """The D range a set of b-values (s/m²) can resolve: the default D grid's span.
 
     A component decays by ``exp(-b·D)``. It is visible only if it decays measurably by the
-    largest b, ``D ≳ 1/b_max``, and it is told apart from faster ones only if some point lies
-    before it has gone, which the smallest step between b-values sets: ``D ≲ 1/Δb_min``
-    (with b starting at or near 0, ``Δb_min`` is the first non-zero b). Both ends are widened
-    by `D_GRID_MARGIN`: ``[0.1/b_max, 10/Δb_min]``.
+    largest b, ``D ≳ 1/b_max``, and if it has not vanished by the first positive b,
+    ``D ≲ 1/b_min``. Both ends are widened by `D_GRID_MARGIN`: ``[0.1/b_max, 10/b_min]``
+    (`laplace_inv.kernels.grid_range`, the rule every default grid follows).
 
     Examples
     --------
@@ -32,12 +39,9 @@ def resolvable_d_range(b: np.ndarray) -> tuple[float, float]:
     '1.11e-10 1e-07'
     """
     b = np.sort(np.asarray(b, dtype=np.float64))
-    steps = np.diff(b)
-    steps = steps[steps > 0]
-    b_max = float(b[-1])
-    if b_max <= 0 or steps.size == 0:
+    if b.size < 2 or b[-1] <= 0 or b[-1] == b[0]:
         raise ValueError("b-values need at least two distinct values with b_max > 0")
-    return 1.0 / (D_GRID_MARGIN * b_max), D_GRID_MARGIN / float(steps.min())
+    return grid_range("D", b)
 
 
 def _check_grid_hint(hint: Any, src: str, n_axes: int) -> tuple:
@@ -176,9 +180,11 @@ class Acquisition:
         """Output grids, one per axis.
 
         The tool's `grid_hint` when present (``n_grid`` then overrides only the number of
-        points). Otherwise a range derived from what the data can resolve: for ``"D"``,
-        `resolvable_d_range` of the b-values; for relaxation axes, the kernels' default rule
-        ``[t_min/5, 3·t_max]``. ``n_grid`` points (64 by default), log-spaced.
+        points). Otherwise the span the acquisition can resolve, the same rule for 1D and
+        2D and for every kind (`laplace_inv.kernels.grid_range`): relaxation
+        ``[t_min/5, 3·t_max]`` with ``t_min`` the first positive delay or echo time, and
+        diffusion ``[0.1/b_max, 10/b_min]`` with ``b_min`` the smallest positive b-value.
+        ``n_grid`` points (64 by default), log-spaced.
 
         Examples
         --------
@@ -202,31 +208,29 @@ class Acquisition:
                 np.geomspace(lo, hi, int(n_grid if n_grid is not None else m))
                 for lo, hi, m in self.grid_hint
             )
-        out = []
-        for kind, tau in zip(self.kinds, self.axes, strict=True):
-            if kind == "D":
-                lo, hi = resolvable_d_range(tau)
-                out.append(np.geomspace(lo, hi, n))
-            else:
-                out.append(default_grid(kind, tau, n))
-        return tuple(out)
+        return tuple(
+            default_grid(kind, tau, n) for kind, tau in zip(self.kinds, self.axes, strict=True)
+        )
 
     def kernel(self, n_grid: int | None = None) -> Kernel2D:
-        """The suggested `Kernel2D` for this acquisition, on the grids of `grids`.
+        """The suggested kernel for this acquisition, on the grids of `grids`.
 
-        A 1D acquisition raises ``ValueError``: 1D inversion is not available yet.
+        A `Kernel2D` for a 2D acquisition, a `Kernel1D` (a `Kernel2D` with a singleton
+        second axis) for a 1D decay.
+
+        Examples
+        --------
+        >>> one = Acquisition(np.exp(-np.arange(1, 6) / 3), np.arange(1, 6) * 1e-3, None,
+        ...                   ("T2",))
+        >>> one.kernel(n_grid=16)
+        Kernel1D(KernelAxis('T2', tau=[0.001..0.005] (5), grid=[0.0002..0.015] (16)))
         """
-        if self.ndim == 1:
-            raise ValueError(
-                f"{self.source}: this is a 1D {self.kind} acquisition and 1D inversion is not "
-                "available yet; the data, axis and noise are read (acq.data, acq.tau1, "
-                "acq.noise_std) and can be fitted with your own 1D model meanwhile"
-            )
-        grid1, grid2 = self.grids(n_grid)
-        assert self.tau2 is not None
+        grids = self.grids(n_grid)
+        if self.tau2 is None:
+            return Kernel1D(KernelAxis(self.kinds[0], self.tau1, grids[0]))
         return Kernel2D(
-            KernelAxis(self.kinds[0], self.tau1, grid1),
-            KernelAxis(self.kinds[1], self.tau2, grid2),
+            KernelAxis(self.kinds[0], self.tau1, grids[0]),
+            KernelAxis(self.kinds[1], self.tau2, grids[1]),
         )
 
     def __repr__(self) -> str:

@@ -77,15 +77,26 @@ def pad_data(op: CompressedOperator, S_c: np.ndarray) -> np.ndarray:
 def laplacian(F: np.ndarray) -> np.ndarray:
     """The 5-point Laplacian ``4F_ij − ΣF_neighbours`` with zero values outside the grid.
 
+    A singleton axis (the second axis of a 1D distribution, shape ``(N, 1)``) has no
+    neighbours: the operator is then the 3-point second difference ``2f_i − f_{i−1} −
+    f_{i+1}`` along the other axis.
+
     Examples
     --------
     >>> laplacian(np.ones((3, 3)))
     array([[2., 1., 2.],
            [1., 0., 1.],
            [2., 1., 2.]])
+    >>> laplacian(np.ones((3, 1))).ravel()
+    array([1., 0., 1.])
     """
     P = np.pad(F, 1)
-    return 4.0 * F - P[:-2, 1:-1] - P[2:, 1:-1] - P[1:-1, :-2] - P[1:-1, 2:]
+    out = np.zeros_like(F, dtype=float)
+    if F.shape[0] > 1:
+        out += 2.0 * F - P[:-2, 1:-1] - P[2:, 1:-1]
+    if F.shape[1] > 1:
+        out += 2.0 * F - P[1:-1, :-2] - P[1:-1, 2:]
+    return out
 
 
 def laplacian_matrix(shape: tuple[int, int]) -> sp.csc_matrix:
@@ -96,12 +107,16 @@ def laplacian_matrix(shape: tuple[int, int]) -> sp.csc_matrix:
     >>> L = laplacian_matrix((3, 3))
     >>> bool(np.allclose(L @ np.ones(9), laplacian(np.ones((3, 3))).ravel()))
     True
+    >>> laplacian_matrix((4, 1)).toarray()[1]
+    array([-1.,  2., -1.,  0.])
     """
     import scipy.sparse as sp
 
     n1, n2 = shape
 
     def second_difference(n: int) -> sp.spmatrix:
+        if n == 1:  # a singleton axis has no neighbours along it
+            return sp.csc_matrix((1, 1))
         return sp.diags([-np.ones(n - 1), 2.0 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
 
     L = sp.kron(second_difference(n1), sp.identity(n2)) + sp.kron(

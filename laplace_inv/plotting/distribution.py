@@ -9,7 +9,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from laplace_inv.kernels import KINDS
-from laplace_inv.plotting._style import FONT_SIZE, LINE_COLOUR, REF_COLOUR, REGION_COLOURS, factor
+from laplace_inv.plotting._style import (
+    FONT_SIZE,
+    LINE_COLOUR,
+    REF_COLOUR,
+    REGION_COLOURS,
+    factor,
+    fmt,
+)
 from laplace_inv.plotting.regions import error_bars, region_kind, uncertainty_rows
 
 __all__ = ["plot_distribution"]
@@ -48,6 +55,7 @@ def plot_distribution(
     title: str | None = None,
     regions: Sequence[Any] | None = None,
     uncertainty: Any = None,
+    peaks: Sequence[Any] | None = None,
     log_scale_units: str = "ms",
 ) -> Figure:
     """Draw a 1D distribution on a log axis; with ``data`` also the decay and its fit.
@@ -72,6 +80,9 @@ def plot_distribution(
         `Box` (a band along the axis) or `Cutoff` regions, shaded and named in the legend.
     uncertainty : list or object with ``table()``, optional
         Rows with ``position`` and an interval (see `plot_map`): horizontal error bars.
+    peaks : sequence, optional
+        Detected peaks (`laplace_inv.metrics.peaks.find_peaks_1d`): each marked at its
+        position and labelled with it and its share of the signal.
     log_scale_units : {"ms", "s", "us"}
         Display unit of a relaxation axis.
 
@@ -125,6 +136,7 @@ def plot_distribution(
             ax.errorbar(
                 pos[0] * k, top, xerr=np.abs(err[:, :1]) * k, fmt="o", ms=3, color="k", capsize=2
             )
+    _mark_peaks(ax, peaks or [], g, f, k, symbol, unit)
     if regions:
         ax.legend(fontsize=FONT_SIZE - 1, frameon=False)
     if with_data:
@@ -133,6 +145,29 @@ def plot_distribution(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _mark_peaks(
+    ax: Any, peaks: Sequence[Any], g: np.ndarray, f: np.ndarray, k: float, symbol: str, unit: str
+) -> None:
+    top = float(f.max()) if f.size else 0.0
+    for peak in peaks:
+        x = float(peak.position[0])  # the centroid, in the label
+        i = int(peak.index[0])
+        at = float(g[i]) if 0 <= i < g.size else x  # the marker sits on the maximum
+        y = float(f[i]) if 0 <= i < g.size else float(np.interp(x, g, f))
+        ax.plot([at * k], [y], "v", ms=5, color=REF_COLOUR)
+        ax.annotate(
+            f"{symbol} {fmt(x * k)} {unit}\n{100 * peak.fraction:.0f} %",
+            (at * k, y),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=FONT_SIZE - 1,
+        )
+    if peaks and top > 0:
+        ax.set_ylim(top=1.25 * top)
 
 
 def _decay_panel(ax: Any, tau: Any, data: Any, fit: Any, kind: str, units: str) -> None:

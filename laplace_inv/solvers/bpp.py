@@ -39,7 +39,8 @@ INNER_RTOL = 1e-6
 def slope_curvature(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Slope ``p = √(px² + py²)`` (forward differences, zero outside) and curvature ``|LF|``."""
     px = np.diff(F, axis=0, append=0.0)
-    py = np.diff(F, axis=1, append=0.0)
+    # A singleton axis (a 1D distribution, shape (N, 1)) has no slope along it.
+    py = np.diff(F, axis=1, append=0.0) if F.shape[1] > 1 else np.zeros_like(F)
     return np.sqrt(px * px + py * py), np.abs(laplacian(F))
 
 
