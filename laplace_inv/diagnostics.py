@@ -310,6 +310,43 @@ def _axis_names(kinds: Sequence[str]) -> list[str]:
     return names
 
 
+def region_labels(kinds: Sequence[str]) -> dict[str, int]:
+    """Every physics region a map of these kinds can have, with its bit in a flag mask.
+
+    Bits: 1 ``T1<T2`` (T1-T2 maps only); 2 and 4 below and beyond the window of axis 1;
+    8 and 16 those of axis 2.
+
+    Examples
+    --------
+    >>> region_labels(("D", "T2"))
+    {'D<1/b_max': 2, 'D>1/b_min': 4, 'T2<first echo': 8, 'T2>last echo': 16}
+    >>> region_labels(("T2", "T2"))["T2(2)>last echo"]
+    16
+    """
+    labels: dict[str, int] = {}
+    if len(kinds) == 2 and kinds[0] in ("T1_IR", "T1_SR") and kinds[1] == "T2":
+        labels["T1<T2"] = 1
+    ends = {"D": ("<1/b_max", ">1/b_min"), "T2": ("<first echo", ">last echo")}
+    for axis, (name, kind) in enumerate(zip(_axis_names(kinds), kinds, strict=True)):
+        below, beyond = ends.get(kind, ("<first delay", ">last delay"))
+        labels[name + below] = 2 << (2 * axis)
+        labels[name + beyond] = 4 << (2 * axis)
+    return labels
+
+
+def describe_flags(bits: int, kinds: Sequence[str]) -> str:
+    """The labels of a flag mask (`region_labels`), comma separated.
+
+    Examples
+    --------
+    >>> describe_flags(1 | 8, ("T1_IR", "T2"))
+    'T1<T2,T2<first echo'
+    >>> describe_flags(0, ("T1_IR", "T2"))
+    ''
+    """
+    return ",".join(label for label, bit in region_labels(kinds).items() if int(bits) & bit)
+
+
 def physics_regions(
     grid1: np.ndarray,
     grid2: np.ndarray | None,
@@ -335,17 +372,17 @@ def physics_regions(
     Returns
     -------
     dict of str to numpy.ndarray
-        Masks of the map's shape, keyed by a short label: ``"T1<T2"`` (T1-T2 maps), and per
-        axis ``"T2<first echo"``, ``"T2>last echo"``, ``"T1<first delay"``,
-        ``"T1>last delay"``, ``"D<1/b_max"``, ``"D>1/b_min"`` (axes of the same kind are
-        numbered, ``"T2(1)<first echo"``). Empty regions are left out.
+        Masks of the map's shape, keyed by the labels of `region_labels`: ``"T1<T2"``
+        (T1-T2 maps), and per axis ``"T2<first echo"``, ``"T2>last echo"``,
+        ``"T1<first delay"``, ``"T1>last delay"``, ``"D<1/b_max"``, ``"D>1/b_min"`` (axes
+        of the same kind are numbered, ``"T2(1)<first echo"``). Empty regions are left out.
 
     Examples
     --------
     >>> g = np.logspace(-4, 0, 5)
     >>> masks = physics_regions(g, g, ("T1_IR", "T2"), np.geomspace(1e-3, 1, 8),
     ...                         np.arange(1, 11) * 1e-3)
-    >>> sorted(masks)
+    >>> list(masks)
     ['T1<T2', 'T1<first delay', 'T2<first echo', 'T2>last echo']
     >>> int(masks["T1<T2"].sum())
     10
@@ -359,19 +396,14 @@ def physics_regions(
         raise ValueError(f"kinds {tuple(kinds)} do not match {len(grids)} grid(s)")
     shape = tuple(g.size for g in grids)
     mesh = np.meshgrid(*grids, indexing="ij")
+    labels = iter(region_labels(kinds))
     masks: dict[str, np.ndarray] = {}
     if len(kinds) == 2 and kinds[0] in ("T1_IR", "T1_SR") and kinds[1] == "T2":
-        masks["T1<T2"] = mesh[0] < mesh[1]
-    for name, kind, values, tau in zip(_axis_names(kinds), kinds, mesh, taus, strict=True):
+        masks[next(labels)] = mesh[0] < mesh[1]
+    for kind, values, tau in zip(kinds, mesh, taus, strict=True):
         lo, hi = acquisition_window(kind, tau)
-        if kind == "D":
-            labels = (f"{name}<1/b_max", f"{name}>1/b_min")
-        elif kind == "T2":
-            labels = (f"{name}<first echo", f"{name}>last echo")
-        else:
-            labels = (f"{name}<first delay", f"{name}>last delay")
-        masks[labels[0]] = values < lo
-        masks[labels[1]] = values > hi
+        masks[next(labels)] = values < lo
+        masks[next(labels)] = values > hi
     return {k: np.broadcast_to(m, shape) for k, m in masks.items() if np.any(m)}
 
 
