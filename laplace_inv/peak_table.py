@@ -1,7 +1,7 @@
 """Peaks of a batch of maps as one structured array (``predict(..., output="peaks")``).
 
 With the kernel given, each peak carries the physics flags of the cell it lies in
-(`laplace_inv.diagnostics.physics_regions`): ``T1<T2`` in a T1-T2 map, or outside what the
+(`laplace_inv.diagnostics.physics_regions`): ``T1<T2/2`` in a T1-T2 map, or outside what the
 acquisition can see (``T2<first echo``, ``D>1/b_min``...).
 """
 
@@ -47,7 +47,7 @@ def kernel_regions(kernel: Kernel2D) -> dict[str, np.ndarray]:
     --------
     >>> from laplace_inv.simulate import cement_kernel
     >>> sorted(kernel_regions(cement_kernel()))[:2]
-    ['T1<T2', 'T1<first delay']
+    ['T1<T2/2', 'T1<first delay']
     """
     return physics_regions(
         kernel.grid1, kernel.grid2, kernel.kinds, kernel.axis1.tau, kernel.axis2.tau
@@ -110,7 +110,7 @@ def peak_table(
     ...              KernelAxis("T2", np.arange(1, 51) * 2e-3, g))
     >>> flags = peak_table(F, g, g, kernel=k)["flags"]
     >>> [describe_flags(f, k.kinds) for f in flags]
-    ['T1<T2,T2>last echo', '', 'T2<first echo']
+    ['T1<T2/2,T2>last echo', '', 'T2<first echo']
     """
     from laplace_inv.metrics import find_peaks
 

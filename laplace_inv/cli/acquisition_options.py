@@ -6,7 +6,7 @@ with global Tikhonov on the acquisition window), printed, and every method then 
 that model (`invert_with_model`); the result's ``info`` (and so the ``.npz`` metadata) keeps
 both. Without it the methods invert with the ideal kernel. Either way each map is checked
 against the physics (`laplace_inv.diagnostics.physics_regions`): the peak table flags peaks
-at ``T1 < T2`` or outside what the acquisition sees, the shares of the map there are printed
+at ``T1 < T2/2`` or outside what the acquisition sees, the shares of the map there are printed
 and stored, and the figure shades those areas.
 """
 
@@ -53,7 +53,7 @@ def model_line(efficiency: float, offset: float, data: Any) -> str:
     --------
     >>> import numpy as np
     >>> model_line(0.8, 0.02, np.array([1.0, 0.5]))
-    'acquisition model: inversion efficiency 0.800, offset 0.02 (2.00 % of max|S|)'
+    'acquisition model: inversion efficiency 0.800, offset 0.02 (2.00% of max|S|)'
     """
     import numpy as np
 
@@ -130,7 +130,7 @@ def _invert_with_fit(
 
 def record_physics(res: Any) -> dict[str, float]:
     """Store the share of ``res.map`` in each physics region in ``res.info`` (keys
-    ``"share T1<T2"``...), so that the ``.npz`` metadata keeps them; return the shares."""
+    ``"share T1<T2/2"``...), so that the ``.npz`` metadata keeps them; return the shares."""
     from laplace_inv.diagnostics import physics_shares
     from laplace_inv.peak_table import kernel_regions
 
@@ -207,8 +207,14 @@ def physics_report(results: list[tuple[str, Any]]) -> str:
 
 def mark_figure(fig: Any, res: Any) -> None:
     """Shade, on the map of ``fig`` (made by `plot_map`), what the acquisition cannot see
-    and the forbidden ``T1 < T2`` area, with the shares there when they are large."""
-    from laplace_inv.diagnostics import PHYSICS_SHARE, acquisition_window, physics_shares
+    and the forbidden ``T1 < T2/2`` area, with the shares there when they are large."""
+    from laplace_inv.diagnostics import (
+        FORBIDDEN,
+        PHYSICS_SHARE,
+        T1_T2_MARGIN,
+        acquisition_window,
+        physics_shares,
+    )
     from laplace_inv.peak_table import kernel_regions
     from laplace_inv.plotting.flags import shade_physics_regions
 
@@ -219,8 +225,8 @@ def mark_figure(fig: Any, res: Any) -> None:
     if large:
         listed = ", ".join(f"{k} {100 * v:.0f} %" for k, v in large.items())
         legend = "grey: outside what the acquisition sees"
-        if "T1<T2" in shares:
-            legend += "; hatched: T1 < T2 (forbidden)"
+        if FORBIDDEN in shares:
+            legend += "; hatched: T1 < T2/2 (forbidden)"
         hint = "" if "offset" in res.info else " (try --fit-acquisition)"
         note = f"{legend}\nmap there: {listed}{hint}"
-    shade_physics_regions(fig.axes[0], res.kinds, windows, note=note)
+    shade_physics_regions(fig.axes[0], res.kinds, windows, note=note, margin=T1_T2_MARGIN)

@@ -25,8 +25,9 @@ def shade_physics_regions(
     *,
     log_scale_units: str = "ms",
     note: str | None = None,
+    margin: float = 1.0,
 ) -> list:
-    """Grey out what each axis cannot see and hatch ``T1 < T2`` on a map drawn by `plot_map`.
+    """Grey out what each axis cannot see and hatch ``T1 < T2/margin`` on a `plot_map` map.
 
     Parameters
     ----------
@@ -39,6 +40,8 @@ def shade_physics_regions(
         (`laplace_inv.diagnostics.acquisition_window`).
     log_scale_units : {"ms", "s", "us"}
         The display unit `plot_map` used for relaxation axes.
+    margin : float
+        The hatched area of a T1-T2 map is ``T1 < T2/margin``.
     note : str, optional
         Text written under the map, below its legend (e.g. the share of the map found in
         the marked areas and the hint to fit the acquisition model).
@@ -74,7 +77,7 @@ def shade_physics_regions(
         added.append(ax.axhspan(hi1 * f1, y1, **style))
     if kinds[0] in ("T1_IR", "T1_SR") and kinds[1] == "T2" and f1 == f2:
         x = np.geomspace(x0, x1, 200)
-        upper = np.clip(x, y0, y1)
+        upper = np.clip(x / margin, y0, y1)
         added.append(
             ax.fill_between(
                 x,
