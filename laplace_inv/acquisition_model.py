@@ -32,6 +32,7 @@ Tikhonov unless another ``search_estimator`` is given.
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 from collections.abc import Callable
@@ -178,7 +179,15 @@ def _with_efficiency(est: BaseInverter, e: float | None) -> tuple[BaseInverter, 
     if e is None or "T1_IR" not in kernel.kinds:
         return est, kernel
     k = kernel_with_efficiency(kernel, e)
-    return clone(est).set_params(kernel=k), k
+    return _with_kernel(est, k), k
+
+
+def _with_kernel(est: BaseInverter, kernel: Kernel2D) -> BaseInverter:
+    """``est`` on another kernel: a clone for the classical methods, a shallow copy for a
+    fitted model (a clone would drop DLEMLR's trained network)."""
+    if _has_own_grid(est):
+        return clone(est).set_params(kernel=kernel)
+    return copy.copy(est).set_params(kernel=kernel)
 
 
 def _final_result(
