@@ -36,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _is_map(array: Any) -> bool:
+    """Whether ``array`` is a 2D map (or data) with two real axes; the physics flags and
+    the acquisition fit handle maps only."""
+    shape = getattr(array, "shape", ())
+    return len(shape) == 2 and min(shape) > 1
+
+
 def _fit_model(kernel: Any, data: Any, noise_std: float | None) -> tuple[Any, float, float]:
     """The fitted model ``(Tikhonov result, efficiency or nan, offset)``."""
     from laplace_inv.acquisition_model import fit_acquisition_model
@@ -76,9 +83,15 @@ def invert_methods(
     """
     if not getattr(args, "fit_acquisition", False):
         results, rows = invert_all(args.methods, kernel, data, noise_std)
+    elif not _is_map(data):
+        raise ValueError(
+            "--fit-acquisition needs a 2D acquisition (a map); for a 1D decay, invert without it"
+        )
     else:
         results, rows = _invert_with_fit(args, kernel, data, noise_std)
     for name, res in results:
+        if not _is_map(res.map):
+            continue
         record_physics(res)
         for row in rows:
             if row["method"] == name:
@@ -180,6 +193,8 @@ def physics_report(results: list[tuple[str, Any]]) -> str:
             f"{info['fit_acquisition_time_s']:.1f} s"
         )
     for name, res in results:
+        if not _is_map(res.map):
+            continue
         h1, h2 = _axis_headers(res.kinds)
         lines += [
             f"\npeaks of {name}:",
@@ -218,6 +233,8 @@ def mark_figure(fig: Any, res: Any) -> None:
     from laplace_inv.peak_table import kernel_regions
     from laplace_inv.plotting.flags import shade_physics_regions
 
+    if not _is_map(res.map) or not fig.axes:
+        return
     windows = [acquisition_window(ax.kind, ax.tau) for ax in (res.kernel.axis1, res.kernel.axis2)]
     shares = physics_shares(res.map, kernel_regions(res.kernel))
     large = {k: v for k, v in shares.items() if v >= PHYSICS_SHARE}
