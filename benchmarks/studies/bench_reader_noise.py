@@ -102,7 +102,28 @@ def main(argv: list[str] | None = None) -> None:
             f"| {acq.metadata.get('noise_source')} | {_cell(late_echo_noise(acq.data), sigma)} "
             f"| {_cell(raw_imaginary(path), sigma)} | {_cell(vendor_noise(path), sigma)} |"
         )
+    lines += _dt2_rows(data / "nmrinversions_examples" / "spinsolve_txt" / "PFGCPMG")
     emit_table(lines, args.out)
+
+
+def _dt2_rows(folder: Path) -> list[str]:
+    """Per row of the Spinsolve water D-T2 export: the phase the reader applied and the mean
+    of the first 100 phased echoes (the sign of the row)."""
+    if not (folder / "DT2.dat").is_file():
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        acq = read_any(folder)
+    lines = [
+        "",
+        "Spinsolve D-T2 export, per row: applied phase and mean of the first 100 echoes",
+        "",
+        "| row (1-based) | b (s/m²) | phase (rad) | mean of echoes 1-100 |",
+        "|---|---|---|---|",
+    ]
+    for i, (b, phase) in enumerate(zip(acq.tau1, acq.metadata["row_phases"], strict=True)):
+        lines.append(f"| {i + 1} | {b:.3g} | {phase:+.3f} | {acq.data[i, :100].mean():.1f} |")
+    return lines
 
 
 if __name__ == "__main__":
