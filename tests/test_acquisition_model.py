@@ -162,3 +162,22 @@ def test_old_import_path_still_works():
     assert robust.fit_acquisition_model is fit_acquisition_model
     assert robust.invert_with_model is invert_with_model
     assert robust.edge_mass(np.eye(8)) == pytest.approx(0.5)
+
+
+def test_cli_fit_refuses_a_1d_decay_and_flags_only_maps():
+    import argparse
+
+    from laplace_inv.cli import acquisition_options
+
+    args = argparse.Namespace(methods=["tikhonov"], fit_acquisition=True, quiet=True)
+    with pytest.raises(ValueError, match="2D acquisition"):
+        acquisition_options.invert_methods(args, None, np.ones(50), None)
+    assert acquisition_options._is_map(np.ones((4, 5)))
+    assert not acquisition_options._is_map(np.ones(5))
+    assert not acquisition_options._is_map(np.ones((1, 5)))
+    assert (
+        acquisition_options.physics_report(
+            [("x", type("R", (), {"map": np.ones(5), "info": {}})())]
+        )
+        == ""
+    )
