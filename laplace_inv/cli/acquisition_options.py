@@ -22,7 +22,8 @@ from laplace_inv.plotting import PEAK_THRESHOLD
 
 HINT = (
     "mass where the physics forbids it or the acquisition cannot see it usually comes from "
-    "an imperfect inversion pulse or a baseline offset: rerun with --fit-acquisition"
+    "an imperfect inversion pulse or a baseline offset (rerun with --fit-acquisition), or "
+    "from a component beyond the range of delays, echoes or b-values acquired"
 )
 
 
@@ -96,6 +97,10 @@ def invert_methods(
         for row in rows:
             if row["method"] == name:
                 row["peaks"] = flagged_peaks_text(res)
+                if "fit_acquisition_time_s" in res.info:  # the model, for the summary table
+                    e = res.info["efficiency"]
+                    eff = "—" if e is None else f"{e:.3f}"
+                    row["method"] = f"{name} (e {eff}, offset {res.info['offset']:.3g})"
     return results, rows
 
 
@@ -212,8 +217,8 @@ def physics_report(results: list[tuple[str, Any]]) -> str:
         lines.append("map in flagged areas: " + (", ".join(listed) or "none"))
         if any(v >= PHYSICS_SHARE for v in shares.values()):
             lines.append(
-                "note: this remains with the fitted acquisition model; check the kinds, "
-                "units and grid"
+                "note: this remains with the fitted acquisition model: a component beyond "
+                "the range of delays, echoes or b-values acquired, or wrong kinds or units"
                 if "offset" in res.info
                 else f"hint: {HINT}"
             )
