@@ -1,13 +1,25 @@
-"""Peaks of a batch of maps as one structured array (``predict(..., output="peaks")``)."""
+"""Peaks of a batch of maps as one structured array (``predict(..., output="peaks")``).
+
+With the kernel given, each peak carries the physics flags of the cell it lies in
+(`laplace_inv.diagnostics.physics_regions`): ``T1<T2/2`` in a T1-T2 map, or outside what the
+acquisition can see (``T2<first echo``, ``D>1/b_min``...).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from laplace_inv.diagnostics import physics_regions, region_labels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from laplace_inv.kernels import Kernel2D
+
 #: One row per detected peak (``output="peaks"``); positions and widths as in
-#: :class:`laplace_inv.metrics.Peak` (log10 units for ``log_position*`` and ``fwhm*``).
+#: `laplace_inv.metrics.Peak` (log10 units for ``log_position*`` and ``fwhm*``); ``flags``
+#: the physics flags of the peak's cell as a bit mask (0 when none or unknown; decode with
+#: `laplace_inv.diagnostics.describe_flags`).
 PEAK_DTYPE = np.dtype(
     [
         ("sample", np.int64),
@@ -23,14 +35,67 @@ PEAK_DTYPE = np.dtype(
         ("height", np.float64),
         ("row", np.int32),
         ("col", np.int32),
+        ("flags", np.int32),
     ]
 )
 
 
+def kernel_regions(kernel: Kernel2D) -> dict[str, np.ndarray]:
+    """The physics regions (`laplace_inv.diagnostics.physics_regions`) of a kernel's map.
+
+    Examples
+    --------
+    >>> from laplace_inv.simulate import cement_kernel
+    >>> sorted(kernel_regions(cement_kernel()))[:2]
+    ['T1<T2/2', 'T1<first delay']
+    """
+    return physics_regions(
+        kernel.grid1, kernel.grid2, kernel.kinds, kernel.axis1.tau, kernel.axis2.tau
+    )
+
+
+def peak_flags(index: tuple[int, ...], regions: dict[str, np.ndarray]) -> list[str]:
+    """The names of the regions holding map cell ``index``.
+
+    Examples
+    --------
+    >>> peak_flags((0, 1), {"T1<T2": np.array([[False, True]]), "x": np.zeros((1, 2), bool)})
+    ['T1<T2']
+    """
+    return [name for name, mask in regions.items() if mask[tuple(index)]]
+
+
 def peak_table(
-    maps: np.ndarray, grid1: np.ndarray, grid2: np.ndarray, offset: int = 0, **kwargs: Any
+    maps: np.ndarray,
+    grid1: np.ndarray,
+    grid2: np.ndarray,
+    offset: int = 0,
+    *,
+    kernel: Kernel2D | None = None,
+    **kwargs: Any,
 ) -> np.ndarray:
-    """One :data:`PEAK_DTYPE` row per peak of every map (``laplace_inv.metrics.find_peaks``).
+    """One `PEAK_DTYPE` row per peak of every map (``laplace_inv.metrics.find_peaks``).
+
+    Parameters
+    ----------
+    maps : numpy.ndarray
+        Maps, shape ``(n, N1, N2)``.
+    grid1 : numpy.ndarray
+        Axis-1 grid.
+    grid2 : numpy.ndarray
+        Axis-2 grid.
+    offset : int
+        Number of the first map (for the ``sample`` column).
+    kernel : Kernel2D, optional
+        The kernel of the maps: fills the ``flags`` column (`kernel_regions`, bits of
+        `laplace_inv.diagnostics.region_labels`).
+    **kwargs
+        Options of ``find_peaks`` (``min_fraction``...).
+
+    Returns
+    -------
+    numpy.ndarray
+        Structured, dtype `PEAK_DTYPE`.
 
     Examples
     --------
@@ -39,9 +104,18 @@ def peak_table(
     >>> t = peak_table(F, g, g)
     >>> t["sample"].tolist(), t["peak"].tolist(), t["row"].tolist()
     ([0, 1, 1], [0, 0, 1], [2, 5, 9])
+    >>> from laplace_inv.diagnostics import describe_flags
+    >>> from laplace_inv.kernels import Kernel2D, KernelAxis
+    >>> k = Kernel2D(KernelAxis("T1_IR", np.geomspace(2e-3, 1, 8), g),
+    ...              KernelAxis("T2", np.arange(1, 51) * 2e-3, g))
+    >>> flags = peak_table(F, g, g, kernel=k)["flags"]
+    >>> [describe_flags(f, k.kinds) for f in flags]
+    ['T1<T2/2,T2>last echo', '', 'T2<first echo']
     """
     from laplace_inv.metrics import find_peaks
 
+    regions = kernel_regions(kernel) if kernel is not None else {}
+    bits = region_labels(kernel.kinds) if kernel is not None else {}
     rows = []
     for i, F in enumerate(maps):
         for j, p in enumerate(find_peaks(F, grid1, grid2, **kwargs)):
@@ -56,6 +130,7 @@ def peak_table(
                     p.fraction,
                     p.height,
                     *p.index,
+                    sum(bits[name] for name in peak_flags(p.index, regions)),
                 )
             )
     return np.array(rows, dtype=PEAK_DTYPE)

@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from laplace_inv.cli import invert_1d
+from laplace_inv.cli import acquisition_options, invert_1d
 from laplace_inv.cli._common import (
     METHOD_NAMES,
     ListAction,
     comparison_figure,
-    invert_all,
     results_table,
 )
 from laplace_inv.cli.output import ResultWriter, check_absent, write_map_csv
@@ -85,6 +84,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--grid", type=int, default=None, help="grid points per axis")
     add_region_arguments(p)
     invert_1d.add_arguments(p)
+    acquisition_options.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -144,6 +144,7 @@ def _stage(
     comment = f"{name} inversion of {source}"
     writer.add(csv, lambda t: write_map_csv(t, F, g1, g2, kinds, comment))
     fig = plot_map(F, g1, g2, kinds, title=f"{Path(source).name} ({name})", peaks="auto")
+    acquisition_options.mark_figure(fig, res)
     writer.add(fig_path, lambda t: fig.savefig(t, dpi=150, bbox_inches="tight"))
 
 
@@ -187,12 +188,13 @@ def invert_one(path: str, folder: Path, args: argparse.Namespace) -> list[dict[s
     for msg in unit_warnings(acq.tau1, acq.tau2, acq.kinds):
         log.warning("%s: %s", path, msg)
     kernel = acq.kernel(n_grid=args.grid)
-    results, rows = invert_all(args.methods, kernel, acq.data, acq.noise_std)
+    results, rows = acquisition_options.invert_methods(args, kernel, acq.data, acq.noise_std)
     if not results:
         raise RuntimeError(f"{path}: no method could run: {rows[0]['peaks']}")
     if not args.quiet:
         print(f"{path}: {acq.shape[0]} x {acq.shape[1]}, kinds {acq.kinds}")
         print(results_table(rows))
+        print(acquisition_options.physics_report(results))
     region_rows = region_cli.region_rows(results, acq.data, acq.noise_std, regions, args)
     if region_rows and not args.quiet:
         print(region_cli.format_table(region_rows))
