@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from laplace_inv.cli._common import empty_row
+from laplace_inv.cli.flags_1d import peak_flags, regions_1d, shares_line
 from laplace_inv.cli.output import ResultWriter, check_absent
 
 ONE_D_FORMATS = ("csv1d", "minispec", "tecmag", "geospec")
@@ -140,7 +141,9 @@ def invert_acquisition(
     if not args.quiet:
         for written in writer.written:
             print(f"wrote {written}")
-    return [dict(row, input=str(path)) for row in rows]
+    return [
+        {k: v for k, v in dict(row, input=str(path)).items() if k != "flag_line"} for row in rows
+    ]
 
 
 def _targets(folder: Path, stem: str, methods: list[str], fig_ext: str) -> dict[str, list[Path]]:
@@ -170,10 +173,16 @@ def _invert_all(methods: list[str], kernel: Any, acq: Any) -> tuple[list, list[d
         elapsed = time.perf_counter() - t0
         peaks = res.peaks(min_fraction=PEAK_THRESHOLD)[:4]
         rn = res.residual_to_noise
+        regions = regions_1d(res)
+        flags = sorted({f for p in peaks for f in peak_flags(res, p, regions)})
+        line, shares = shares_line(res, regions)
+        res.info.update({f"share {k}": v for k, v in shares.items()})
         rows.append(
             {
                 "method": name,
                 "peaks": "; ".join(fmt_peak(p, acq.kind) for p in peaks),
+                "flags": ", ".join(flags) or "—",
+                "flag_line": f"{name}: {line}",
                 "residual": f"{res.relative_residual:.4f}",
                 "rn": f"{rn:.3f}" if rn is not None else "—",
                 "startup": "—",
@@ -201,15 +210,16 @@ def fmt_peak(peak: Any, kind: str) -> str:
 def table(rows: list[dict[str, str]], kind: str) -> str:
     """The Markdown peak table of one 1D input."""
     lines = [
-        f"| method | {_SYMBOL[kind]} peaks (position, width) share | rel. residual "
+        f"| method | {_SYMBOL[kind]} peaks (position, width) share | flags | rel. residual "
         "| residual/noise | inversion (s) |",
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
-            f"| {row['method']} | {row['peaks']} | {row['residual']} | {row['rn']} "
-            f"| {row['time']} |"
+            f"| {row['method']} | {row['peaks']} | {row.get('flags', '—')} | {row['residual']} "
+            f"| {row['rn']} | {row['time']} |"
         )
+    lines += [row["flag_line"] for row in rows if "flag_line" in row]
     return "\n".join(lines)
 
 
