@@ -32,12 +32,23 @@ def _overlap(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def _hats(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Each source bin's hat (linear density between neighbours) integrated per target cell."""
+    """Each source bin's hat (linear density between neighbours) integrated per target cell.
+
+    The outer hats are whole (symmetric), their part beyond the target range counted in the
+    outer target cells, so that the outer bins keep their centres too.
+    """
     edges = _cell_edges(target)
-    m = SUBSAMPLES * max(len(target), len(source))
-    z = np.linspace(edges[0], edges[-1], m + 1)
+    points = np.concatenate([[2 * source[0] - source[1]], source, [2 * source[-1] - source[-2]]])
+    lo, hi = min(edges[0], points[0]), max(edges[-1], points[-1])
+    m = (
+        SUBSAMPLES
+        * max(len(target), len(source))
+        * max(1, round((hi - lo) / (edges[-1] - edges[0])))
+    )
+    z = np.linspace(lo, hi, m + 1)
     z = 0.5 * (z[1:] + z[:-1])
-    hats = np.stack([np.interp(z, source, e) for e in np.eye(len(source))], axis=1)
+    unit = np.pad(np.eye(len(source)), ((1, 1), (0, 0)))
+    hats = np.stack([np.interp(z, points, u) for u in unit.T], axis=1)
     cell = np.clip(np.searchsorted(edges, z, side="right") - 1, 0, len(target) - 1)
     out = np.zeros((len(target), len(source)))
     np.add.at(out, cell, hats)
