@@ -32,7 +32,7 @@ import torch
 from laplace_inv.dlemlr.admm import RELAXATION, SpectralOperator
 
 #: Default first ``λ`` of the path, relative to ``σ_max²`` (the largest ``σ1,i²σ2,j²``).
-LAMBDA_START = 1e-3
+LAMBDA_START = 1e-4
 
 #: Default ratio between successive ``λ`` of the path.
 LAMBDA_FACTOR = 5.0
@@ -52,7 +52,7 @@ RHO_FLOOR = 1e-3
 STOP_REASONS = ("prior", "target", "stagnation", "cap", "lambda_min")
 
 #: A stage that lowers the misfit by less than this fraction ends the path (model error).
-STAGNATION = 0.02
+STAGNATION = 0.05
 
 
 @dataclass(frozen=True)
