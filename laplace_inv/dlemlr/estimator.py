@@ -143,7 +143,7 @@ class DLEMLRInverter(BaseInverter):
         stop reason and the residual/noise before and after.
     refine_steps : int
         Cap on the data-consistency iterations per map (ADMM iterations over the whole
-        ``λ`` path); real datasets stop after about 30-150.
+        ``λ`` path); the real datasets of the benchmark stop after 30-90.
     init_weights : str, Path or None
         A weights file to start training from instead of a random initialisation
         (fine-tuning). Its architecture must equal this estimator's; it may come from an
