@@ -209,10 +209,18 @@ def grid_plan(kernel: Kernel2D, native_shape: tuple[int, int]) -> GridPlan:
 
 
 def _consistency(
-    prob: DLEMLRProblem, maps: torch.Tensor, S: torch.Tensor, scales: torch.Tensor, cap: int
+    prob: DLEMLRProblem,
+    maps: torch.Tensor,
+    S: torch.Tensor,
+    scales: torch.Tensor,
+    projected: tuple[torch.Tensor, torch.Tensor],
+    cap: int,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor], list[str]]:
-    """The data-consistency step on ``prob``'s grid, with the discrepancy target per map."""
-    Sp, sigma = project_tensor(prob, S, scales)
+    """The data-consistency step on ``prob``'s grid, with the discrepancy target per map.
+
+    ``projected`` is `project_tensor` of the data on ``prob``: ``(S̃ padded, σ̂)``.
+    """
+    Sp, sigma = projected
     n_data = S.shape[1] * S.shape[2]
     scaled = S / scales.to(S.dtype)[:, None, None]
     # The part of the data outside the kernels' range, which no map changes.
@@ -286,7 +294,9 @@ def invert_batch(
             if plan.transfers:
                 Sp, sigma = project_tensor(prob, S, sc)
             if settings.refine_steps > 0:
-                maps, stats, stop = _consistency(prob, maps, S, sc, settings.refine_steps)
+                maps, stats, stop = _consistency(
+                    prob, maps, S, sc, (Sp, sigma), settings.refine_steps
+                )
                 stops.extend(stop)
                 for key, value in stats.items():
                     parts.setdefault(key, []).append(value)
