@@ -249,7 +249,7 @@ def _consistency(
 
 def invert_batch(
     module: torch.nn.Module,
-    plan: GridPlan,
+    plan: GridPlan | DLEMLRProblem,
     batch: np.ndarray | torch.Tensor,
     scales: np.ndarray | torch.Tensor,
     settings: InferenceSettings,
@@ -260,8 +260,9 @@ def invert_batch(
     ----------
     module : torch.nn.Module
         The network, on ``settings.device``, in eval mode.
-    plan : GridPlan
-        The acquisition on the network's grid and on the requested one (`grid_plan`).
+    plan : GridPlan or DLEMLRProblem
+        The acquisition on the network's grid and on the requested one (`grid_plan`); a
+        `DLEMLRProblem` on the network's own grid stands for both.
     batch : numpy.ndarray or torch.Tensor, shape (n, n1, n2)
         Decays (a tensor may already be on the device).
     scales : numpy.ndarray or torch.Tensor, shape (n,)
@@ -277,6 +278,8 @@ def invert_batch(
         Per sample: noise estimate, the data-consistency record, and a ``warning`` when
         the map explains the data worse than an all-zero map.
     """
+    if isinstance(plan, DLEMLRProblem):
+        plan = GridPlan(native=plan, target=plan)
     dev = settings.device
     step = max(int(settings.batch_size), 1)
     S_all = to_device(batch, dev)
