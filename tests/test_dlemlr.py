@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from laplace_inv.dlemlr.admm import SpectralOperator, admm_refinement, nonneg_tikhonov_admm
+from laplace_inv.dlemlr.admm import SpectralOperator, nonneg_tikhonov_admm
 from laplace_inv.dlemlr.compressed import problem
+from laplace_inv.dlemlr.consistency import ConsistencySettings, data_consistency
 from laplace_inv.dlemlr.dataset import FeatureSet, make_feature_set
 from laplace_inv.dlemlr.estimator import (
     INPUT_VERSION,
-    REFINE_PENALTY,
+    REFINE_STEPS,
     WEIGHTS_DIR,
     DLEMLRInverter,
     DLEMLRNeuralNet,
@@ -24,7 +25,6 @@ from laplace_inv.dlemlr.features import (
     NNT_SCALES,
     NOISE_FLOOR,
     compute_inputs,
-    fista_nnls,
     padded_problem,
     project_data,
     project_with_noise,
@@ -376,39 +376,49 @@ def test_inputs_fold_the_scaling_into_the_projection(tiny_kernel):
     np.testing.assert_array_equal(train[1][0]["gram1"], direct["gram1"][0])
 
 
-def test_admm_refinement_fits_the_data_and_keeps_a_fitting_start(tiny_kernel):
-    X, _, _ = make_training_set(tiny_kernel, 4, prior=TINY_PRIOR, snr=1e6, random_state=3)
-    S = X.reshape(4, *tiny_kernel.data_shape)
-    K1p, K2p = padded_problem(tiny_kernel)
-    k1, k2 = torch.from_numpy(K1p), torch.from_numpy(K2p)
-    op = problem(tiny_kernel).spectral("cpu", torch.float64)
-    Sp = torch.from_numpy(project_data(tiny_kernel, S))
-    rho = torch.full((4,), 1e-4, dtype=torch.float64)
-    start = torch.zeros_like(Sp)
-    F = admm_refinement(op, Sp, start, rho, 200)
+def _consistency_case(kernel, n=4):
+    X, _, _ = make_training_set(kernel, n, prior=TINY_PRIOR, snr=1e6, random_state=3)
+    S = X.reshape(n, *kernel.data_shape)
+    K1p, K2p = padded_problem(kernel)
+    op = problem(kernel).spectral("cpu", torch.float64)
+    Sp = torch.from_numpy(project_data(kernel, S))
+    r1, r2 = op.rank
+    return op, Sp[:, :r1, :r2], torch.from_numpy(K1p)[:r1], torch.from_numpy(K2p)[:r2]
+
+
+def test_data_consistency_fits_the_data_and_keeps_a_fitting_prior(tiny_kernel):
+    op, Sc, k1, k2 = _consistency_case(tiny_kernel)
+    target = 1e-4 * (Sc**2).flatten(1).sum(dim=1)
+    out = data_consistency(op, Sc, torch.zeros(4, 16, 16, dtype=torch.float64), target)
+    F = out.maps
     assert bool((F >= 0).all())
-    assert float((k1 @ F @ k2.T - Sp).norm()) < 0.05 * float(Sp.norm())
-    # A non-negative map that already reproduces its data is a fixed point.
+    misfit = ((k1 @ F @ k2.T - Sc) ** 2).flatten(1).sum(dim=1)
+    torch.testing.assert_close(misfit, out.misfit_after)
+    assert bool((misfit < 0.05**2 * (Sc**2).flatten(1).sum(dim=1)).all())
+    assert set(out.stop) <= {"target", "stagnation"}
+    # A non-negative map that already reproduces its data is kept as it is.
     exact = k1 @ F @ k2.T
-    again = admm_refinement(op, exact, F, rho, 20)
-    torch.testing.assert_close(again, F, rtol=0, atol=1e-9 * float(F.abs().max()))
-    # Zero iterations return the (clipped) start.
-    torch.testing.assert_close(
-        admm_refinement(op, Sp, F - 1.0, rho, 0), torch.clamp(F - 1.0, min=0.0)
-    )
+    again = data_consistency(op, exact, F, torch.full((4,), 1e-12, dtype=torch.float64))
+    assert again.stop == ["prior"] * 4
+    torch.testing.assert_close(again.maps, F)
+    assert int(again.iterations.sum()) == 0
 
 
-def test_refinement_solver_fits_the_data(tiny_kernel):
-    X, _, _ = make_training_set(tiny_kernel, 4, prior=TINY_PRIOR, snr=1e6, random_state=3)
-    S = X.reshape(4, *tiny_kernel.data_shape)
-    K1p, K2p = padded_problem(tiny_kernel)
-    Sp = torch.from_numpy(project_data(tiny_kernel, S))
-    k1, k2 = torch.from_numpy(K1p), torch.from_numpy(K2p)
-    F = fista_nnls(k1, k2, Sp, 200)
-    res0 = float((Sp).norm())
-    res = float((k1 @ F @ k2.T - Sp).norm())
-    assert bool((F >= 0).all())
-    assert res < 0.05 * res0
+def test_data_consistency_stops_each_map_by_its_own_rule(tiny_kernel):
+    op, Sc, _, _ = _consistency_case(tiny_kernel)
+    prior = torch.zeros(4, 16, 16, dtype=torch.float64)
+    energy = (Sc**2).flatten(1).sum(dim=1)
+    # A loose target for the first two maps, an unreachable one for the others.
+    target = torch.cat([0.5 * energy[:2], torch.zeros(2, dtype=torch.float64)])
+    settings = ConsistencySettings(max_iter=60)
+    out = data_consistency(op, Sc, prior, target, settings)
+    assert out.stop[:2] == ["target", "target"]
+    assert bool((out.misfit_after[:2] <= target[:2]).all())
+    assert set(out.stop[2:]) <= {"stagnation", "cap"}
+    assert bool((out.iterations <= settings.max_iter).all())
+    # A loose target stops at a larger λ, i.e. nearer the prior, than a strict one.
+    assert bool((out.lam[:2] > out.lam[2:]).all())
+    assert bool((out.iterations[:2] < out.iterations[2:]).all())
 
 
 # --------------------------------------------------------------------------------------
@@ -474,12 +484,17 @@ def test_save_load_round_trip(tmp_path, tiny_kernel, tiny_data, tiny_fitted):
     loaded = DLEMLRInverter.load(path, tiny_kernel)
     np.testing.assert_array_equal(loaded.predict(Xv[:8]), tiny_fitted.predict(Xv[:8]))
     assert loaded.get_params()["dim"] == TINY["dim"]
-    wrong = Kernel2D(
+    # Another grid over the same range: the network runs on its own 16 x 16 grid and the
+    # raw maps move to the 32 x 32 grid with their mass.
+    finer = Kernel2D(
         KernelAxis("T1_IR", np.geomspace(1e-3, 3, 8), n_grid=32),
         KernelAxis("T2", np.arange(1, 51) * 1e-3, n_grid=32),
     )
-    with pytest.raises(ValueError, match="grid"):
-        DLEMLRInverter.load(path, wrong)
+    assert finer.grid1[[0, -1]].tolist() == tiny_kernel.grid1[[0, -1]].tolist()
+    fine = DLEMLRInverter.load(path, finer, refine=False).predict(Xv[:8])
+    coarse = loaded.set_params(refine=False).predict(Xv[:8])
+    assert fine.shape == (8, 32 * 32)
+    np.testing.assert_allclose(fine.sum(axis=1), coarse.sum(axis=1), rtol=1e-10)
 
 
 def test_weights_for_another_input_version_are_refused_but_can_be_fine_tuned(
@@ -532,25 +547,40 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, tiny_kernel, tiny_d
         )
 
 
-@pytest.mark.parametrize("penalty", [REFINE_PENALTY, 0.0], ids=["admm", "gradient"])
-def test_refine_lowers_residual(tiny_kernel, tiny_data, tiny_fitted, tmp_path, penalty):
+@pytest.mark.parametrize("steps", [REFINE_STEPS, 15])
+def test_refine_lowers_residual(tiny_kernel, tiny_data, tiny_fitted, tmp_path, steps):
     _, _, Xv, _ = tiny_data
     path = tiny_fitted.save(tmp_path / "m.safetensors")
-    est = DLEMLRInverter.load(
-        path, tiny_kernel, refine=True, refine_steps=30, refine_penalty=penalty
-    )
+    est = DLEMLRInverter.load(path, tiny_kernel, refine_steps=steps)
+    assert est.refine is True  # data consistency is the default
     res = est.invert(Xv[0].reshape(tiny_kernel.data_shape))
-    assert res.info["residual_after"] < res.info["residual_before"]
-    assert res.info["refine_penalty"] == penalty
+    info = res.info
+    assert info["refined"] is True and info["refine_steps"] == steps
+    assert info["residual_to_noise_after"] <= info["residual_to_noise_before"]
+    assert 0 <= info["consistency_iterations"] <= steps
+    assert info["consistency_stop"] in ("prior", "target", "stagnation", "cap", "lambda_min")
+    assert info["consistency_lambda"] > 0
     assert (res.map >= 0).all()
+    raw = est.set_params(refine=False).invert(Xv[0].reshape(tiny_kernel.data_shape))
+    assert raw.info["refined"] is False and "consistency_lambda" not in raw.info
+    assert res.residual_to_noise <= raw.residual_to_noise + 1e-9
 
 
-@pytest.mark.parametrize("penalty", [-1.0, float("nan"), float("inf")])
-def test_refine_penalty_is_validated(tiny_kernel, tiny_data, tiny_fitted, tmp_path, penalty):
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"refine": "yes"}, TypeError, "refine must be True"),
+        ({"refine_steps": -1}, ValueError, "refine_steps"),
+        ({"refine_steps": 2.5}, TypeError, "refine_steps"),
+    ],
+)
+def test_refine_parameters_are_validated(
+    tiny_kernel, tiny_data, tiny_fitted, tmp_path, params, error, match
+):
     _, _, Xv, _ = tiny_data
     path = tiny_fitted.save(tmp_path / "m.safetensors")
-    est = DLEMLRInverter.load(path, tiny_kernel, refine=True, refine_penalty=penalty)
-    with pytest.raises(ValueError, match="refine_penalty"):
+    est = DLEMLRInverter.load(path, tiny_kernel, **params)
+    with pytest.raises(error, match=match):
         est.invert(Xv[0].reshape(tiny_kernel.data_shape))
 
 

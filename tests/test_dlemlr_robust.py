@@ -261,11 +261,14 @@ def test_training_validation_and_evaluation_create_no_default_device_tensor(monk
     assert all(np.isfinite(v) for v in errors.values())
 
 
-@pytest.mark.parametrize("penalty", [1e8, 0.0], ids=["admm", "gradient"])
-def test_inference_creates_no_default_device_tensor(tiny_file, pairs, penalty):
+@pytest.mark.parametrize("refine", [True, False], ids=["consistency", "raw"])
+def test_inference_creates_no_default_device_tensor(tiny_file, pairs, refine):
     X, _ = pairs
-    est = DLEMLRInverter.load(tiny_file, _kernel(), refine=True, refine_penalty=penalty)
+    est = DLEMLRInverter.load(tiny_file, _kernel(), refine=refine)
     expected = est.predict(X[:3])
     with torch.device("meta"):
         maps = est.predict(X[:3])
-    np.testing.assert_allclose(maps, expected, rtol=1e-5, atol=1e-7 * expected.max())
+    # A tensor left on the default (meta) device would fail or give garbage; the
+    # data-consistency step's float32 iterations may differ in the last digits.
+    atol = (1e-6 if refine else 1e-7) * expected.max()
+    np.testing.assert_allclose(maps, expected, rtol=1e-5, atol=atol)

@@ -107,10 +107,10 @@ def test_second_from_pretrained_is_served_from_the_cache(monkeypatch):
 
 def test_caller_inference_parameters_win_over_the_file(tiny_kernel, tiny_file):
     with pytest.warns(UserWarning, match="n_iter_phys=20"):
-        est = DLEMLRInverter.load(tiny_file, tiny_kernel, n_iter_phys=5, refine=True)
-    assert est.n_iter_phys == 5 and est.refine is True
-    plain = DLEMLRInverter.load(tiny_file, tiny_kernel)
-    assert plain.n_iter_phys == 20 and plain.refine is False
+        est = DLEMLRInverter.load(tiny_file, tiny_kernel, n_iter_phys=5, refine=False)
+    assert est.n_iter_phys == 5 and est.refine is False
+    plain = DLEMLRInverter.load(tiny_file, tiny_kernel)  # refine=True is the default
+    assert plain.n_iter_phys == 20 and plain.refine is True
 
 
 def test_user_weights_by_path_and_architecture_mismatch(tiny_kernel, tiny_file):

@@ -16,6 +16,8 @@ from laplace_inv.cli._common import (
     comparison_figure,
     results_table,
 )
+from laplace_inv.cli.dlemlr_options import add_arguments as add_dlemlr_arguments
+from laplace_inv.cli.dlemlr_options import applied as dlemlr_options_applied
 from laplace_inv.cli.output import ResultWriter, check_absent, write_map_csv
 from laplace_inv.cli.regions import add_arguments as add_region_arguments
 
@@ -28,6 +30,7 @@ EPILOG = """examples:
   laplace-inv invert 'scans/*.npz' --figure-format svg -o out   # several inputs: one folder each
   laplace-inv invert upen_folder --method tikhonov --grid 32 -o out   # Upen2DTool folder
   laplace-inv invert scan.npz --regions regions.toml --uncertainty --draws 20 -o out_regions
+  laplace-inv invert upen_folder --method dlemlr --no-refine -o out_raw   # raw network map
 
 outputs (refused if present, unless --overwrite; written atomically):
   STEM_map.npz   the map, grids (SI) and kinds (laplace_inv.io.load_result_npz reads it)
@@ -85,6 +88,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     add_region_arguments(p)
     invert_1d.add_arguments(p)
     acquisition_options.add_arguments(p)
+    add_dlemlr_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -225,7 +229,8 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     for path, folder in zip(paths, _folders(paths, out), strict=True):
         try:
-            summary.extend(invert_one(path, folder, args))
+            with dlemlr_options_applied(args):
+                summary.extend(invert_one(path, folder, args))
         except (ValueError, TypeError, OSError, RuntimeError, FloatingPointError) as exc:
             if len(paths) == 1:
                 raise

@@ -108,8 +108,8 @@ class DLEMLRProblem:
             )
         return self._tensors[key]
 
-    def cached(self, name: str, build: Any) -> Any:
-        """A derived quantity, computed once per problem by ``build()``."""
+    def cached(self, name: Any, build: Any) -> Any:
+        """A derived quantity, computed once per problem by ``build()`` (``name``: any key)."""
         if name not in self._tensors:
             self._tensors[name] = build()
         return self._tensors[name]

@@ -13,10 +13,10 @@ import numpy as np
 import torch
 
 from laplace_inv.base import BaseInverter
-from laplace_inv.dlemlr.compressed import problem
 from laplace_inv.dlemlr.dataset import FeatureSet, make_training_features
 from laplace_inv.dlemlr.features import DEFAULT_N_ITER
-from laplace_inv.dlemlr.inference import InferenceSettings, invert_batch, torch_threads
+from laplace_inv.dlemlr.grid_transfer import native_kernel
+from laplace_inv.dlemlr.inference import InferenceSettings, grid_plan, invert_batch, torch_threads
 from laplace_inv.dlemlr.net import (
     DLEMLRNeuralNet,
     TimeLimit,
@@ -47,7 +47,7 @@ from laplace_inv.kernels import Kernel2D
 __all__ = [
     "FAMILIES",
     "INPUT_VERSION",
-    "REFINE_PENALTY",
+    "REFINE_STEPS",
     "UNIVERSAL",
     "WEIGHTS_DIR",
     "DLEMLRInverter",
@@ -58,8 +58,8 @@ __all__ = [
     "sha256_file",
 ]
 
-#: Default ADMM penalty of the test-time refinement, relative to σ̂² (``refine_penalty``).
-REFINE_PENALTY = 1e8
+#: Default cap on the data-consistency iterations per map (``refine_steps``).
+REFINE_STEPS = 200
 
 #: Maps a batch holds before ``predict`` reads it in chunks (in units of ``batch_size``).
 CHUNK_BATCHES = 4
@@ -74,8 +74,12 @@ class DLEMLRInverter(BaseInverter):
     Parameters
     ----------
     kernel : Kernel2D
-        The acquisition; its output grid sets the map size (both sides divisible by
-        ``patch``; the shipped models use 64 × 64).
+        The acquisition; its output grid sets the map size. For training, both sides must be
+        divisible by ``patch`` (the shipped models use 64 × 64). Trained weights invert onto
+        any grid: the network runs on its own grid over the kernel's range, its map moves
+        to the kernel's grid keeping mass and positions
+        (`laplace_inv.dlemlr.grid_transfer`), and the data-consistency step (``refine``)
+        runs there.
     weights : str, Path or None
         Trained weights to invert with: ``"pretrained"`` (the shipped model of the kernel's
         experiment family), the path of a weights file (`save` or ``laplace-inv train``),
@@ -128,16 +132,18 @@ class DLEMLRInverter(BaseInverter):
     device : str
         Torch device of training and inference (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...).
     refine : bool
-        Test-time physics refinement: ``refine_steps`` iterations on the physics loss alone
-        (``½‖K̃1 F K̃2ᵀ − S̃‖²``, ``F ≥ 0``), starting from the network's map, by early-stopped
-        ADMM (`laplace_inv.dlemlr.admm.admm_refinement`): components the data determine
-        follow the data within a few iterations, the others stay where the network put
-        them. With ``refine_penalty = 0``, plain projected-gradient steps instead.
+        Data consistency (default): after the network, each map is fitted to its data
+        down to the noise level while staying as close to the network's map as the data
+        allow: ``min_{F≥0} ½‖K̃F − S̃‖² + ½λ‖F − F_net‖²`` on a decreasing path of ``λ``,
+        stopped per map by the discrepancy principle, or when the misfit stops falling
+        (model error), or at ``refine_steps`` iterations
+        (`laplace_inv.dlemlr.consistency.data_consistency`). False returns the raw network
+        output, for speed-critical batch work: it may explain measured data only to several
+        noise levels. Each map's ``info`` records the ``λ`` reached, the iterations, the
+        stop reason and the residual/noise before and after.
     refine_steps : int
-        Iterations of the refinement.
-    refine_penalty : float
-        ADMM penalty of the refinement relative to the estimated noise variance of the
-        normalised data: ``ρ = refine_penalty·σ̂²`` (0 selects projected gradient).
+        Cap on the data-consistency iterations per map (ADMM iterations over the whole
+        ``λ`` path); the real datasets of the benchmark stop after 30-90.
     init_weights : str, Path or None
         A weights file to start training from instead of a random initialisation
         (fine-tuning). Its architecture must equal this estimator's; it may come from an
@@ -157,7 +163,7 @@ class DLEMLRInverter(BaseInverter):
     >>> from laplace_inv.simulate import cement_kernel
     >>> est = DLEMLRInverter(cement_kernel(), weights="pretrained")
     >>> X = np.ones((1, *cement_kernel().data_shape))
-    >>> clone(est).set_params(refine=True).predict(X).shape
+    >>> clone(est).set_params(refine=False).predict(X).shape
     (1, 4096)
     """
 
@@ -188,9 +194,8 @@ class DLEMLRInverter(BaseInverter):
         patience: int = 8,
         time_limit: float | None = None,
         device: str = "cpu",
-        refine: bool = False,
-        refine_steps: int = 50,
-        refine_penalty: float = REFINE_PENALTY,
+        refine: bool = True,
+        refine_steps: int = REFINE_STEPS,
         init_weights: str | Path | None = None,
         n_jobs: int | None = None,
         random_state: int | None = None,
@@ -219,7 +224,6 @@ class DLEMLRInverter(BaseInverter):
         self.device = device
         self.refine = refine
         self.refine_steps = refine_steps
-        self.refine_penalty = refine_penalty
         self.init_weights = init_weights
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -231,7 +235,8 @@ class DLEMLRInverter(BaseInverter):
     def _load_weights(self) -> None:
         kernel = self._check_kernel()
         weights = resolve_weights(self.weights, kernel)
-        self.net_ = loaded_net(self.get_params(), kernel, weights)
+        # The network runs on its own grid over the kernel's range (any requested grid).
+        self.net_ = loaded_net(self.get_params(), native_kernel(kernel, weights.grid), weights)
         self.weights_sha256_ = weights.sha256
         self.n_features_in_ = kernel.data_shape[0] * kernel.data_shape[1]
 
@@ -361,11 +366,6 @@ class DLEMLRInverter(BaseInverter):
     ) -> tuple[np.ndarray, list[dict]]:
         kernel = self._check_kernel()
         check_inference_params(self)
-        if tuple(self.net_.module_.grid) != tuple(kernel.map_shape):
-            raise ValueError(
-                f"the network was built for a {self.net_.module_.grid} grid but the kernel's "
-                f"grid is {kernel.map_shape}"
-            )
         device = torch.device(usable_device(self.device))
         module = self.net_.module_.to(device)
         module.eval()
@@ -374,13 +374,13 @@ class DLEMLRInverter(BaseInverter):
             n_iter=int(self.n_iter_phys),
             batch_size=int(self.batch_size),
             refine_steps=int(self.refine_steps) if self.refine else 0,
-            refine_penalty=float(self.refine_penalty),
         )
         threads = None
         if device.type == "cpu" and (self.n_jobs is not None or len(batch) <= SMALL_BATCH):
             threads = 1
         with torch_threads(threads):
-            return invert_batch(module, problem(kernel), batch, scales, settings)
+            plan = grid_plan(kernel, tuple(self.net_.module_.grid))
+            return invert_batch(module, plan, batch, scales, settings)
 
     def _config(self) -> dict:
         cfg: dict[str, Any] = {**self._arch(), "n_iter_phys": int(self.n_iter_phys)}
@@ -422,7 +422,7 @@ class DLEMLRInverter(BaseInverter):
         path : str or Path
             A ``.safetensors`` file.
         kernel : Kernel2D
-            The acquisition to invert; its grid must match the saved grid.
+            The acquisition to invert (any output grid).
         **params
             Other constructor parameters (``refine``, ``device``, ...).
 
@@ -461,9 +461,9 @@ class DLEMLRInverter(BaseInverter):
 
         Equivalent to ``DLEMLRInverter(kernel, weights="pretrained", ...)`` followed by
         `fit`. Works for any acquisition layout of the family, since the network input lives
-        on the output grid; the kernel's grid must have the trained size (64 × 64, the
-        package default). The weights file is checked against the SHA-256 in its JSON
-        record, and loaded once per process.
+        on the output grid, and any output grid (the network runs on its trained 64 × 64
+        grid over the kernel's range, and its map moves to the kernel's grid). The weights
+        file is checked against the SHA-256 in its JSON record, and loaded once per process.
 
         Parameters
         ----------
@@ -487,9 +487,9 @@ class DLEMLRInverter(BaseInverter):
         Examples
         --------
         >>> from laplace_inv.simulate import cement_kernel
-        >>> est = DLEMLRInverter.from_pretrained(cement_kernel(), refine=True)
+        >>> est = DLEMLRInverter.from_pretrained(cement_kernel(), refine=False)
         >>> est.weights, est.refine
-        ('pretrained', True)
+        ('pretrained', False)
         """
         cls(kernel=kernel)._check_kernel()
         weights, source = pretrained_source(kernel, family, weights_dir)

@@ -40,7 +40,6 @@ import numpy as np
 import torch
 
 from laplace_inv.dlemlr.admm import ADMM_RHO, SpectralOperator, nonneg_tikhonov_admm
-from laplace_inv.dlemlr.admm import fista_nnls as fista_nnls  # its former home
 from laplace_inv.dlemlr.compressed import RTOL, DLEMLRProblem, problem
 from laplace_inv.kernels import Kernel2D
 

@@ -1,8 +1,9 @@
-"""DLEMLR inference on one device: input channels, network, refinement and fit check.
+"""DLEMLR inference on one device: input channels, network, grid transfer, data consistency.
 
 The batch goes to the device once (through pinned memory for CUDA); the projection, the ADMM
-input channels, the network, the optional refinement and the residual check all run there in
-sub-batches, and the maps come back once.
+input channels, the network (on its native grid), the transfer to the requested grid, the
+data-consistency step (`laplace_inv.dlemlr.consistency`) and the residual check all run there
+in sub-batches, and the maps come back once.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from laplace_inv.dlemlr.admm import admm_refinement
-from laplace_inv.dlemlr.compressed import DLEMLRProblem
-from laplace_inv.dlemlr.features import fista_nnls, input_tensors
+from laplace_inv.dlemlr.compressed import DLEMLRProblem, problem
+from laplace_inv.dlemlr.consistency import ConsistencySettings, data_consistency
+from laplace_inv.dlemlr.features import input_tensors, project_tensor
+from laplace_inv.dlemlr.grid_transfer import grid_transfer, native_kernel
+from laplace_inv.kernels import Kernel2D
+from laplace_inv.solvers.discrepancy import discrepancy_target
 
 #: Keys of `laplace_inv.dlemlr.features.input_tensors` that the network reads.
 NET_INPUTS = ("nnt", "bp", "scalars", "gram1", "gram2")
@@ -42,17 +46,13 @@ class InferenceSettings:
     batch_size : int
         Sub-batch of maps processed at once on the device.
     refine_steps : int
-        Refinement iterations (0: no refinement).
-    refine_penalty : float
-        ADMM penalty of the refinement relative to the noise variance (0: projected
-        gradient).
+        Cap on the data-consistency iterations per map (0: the raw network output).
     """
 
     device: torch.device
     n_iter: int
     batch_size: int
     refine_steps: int = 0
-    refine_penalty: float = 0.0
 
 
 @contextmanager
@@ -137,24 +137,119 @@ def residual_norms(prob: DLEMLRProblem, maps: torch.Tensor, Sp: torch.Tensor) ->
     return res.flatten(1).norm(dim=1)
 
 
-def _refine(
+@dataclass(frozen=True)
+class GridPlan:
+    """Where the network runs and how its maps reach the requested grid.
+
+    Attributes
+    ----------
+    native : DLEMLRProblem
+        The acquisition on the network's grid over the requested range.
+    target : DLEMLRProblem
+        The acquisition on the requested grid (the same object when the grids agree).
+    matrices : tuple of numpy.ndarray or None
+        ``(T1, T2)`` of `laplace_inv.dlemlr.grid_transfer.grid_transfer`; None when the
+        grids agree.
+    """
+
+    native: DLEMLRProblem
+    target: DLEMLRProblem
+    matrices: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def transfers(self) -> bool:
+        """Whether the maps change grid."""
+        return self.matrices is not None
+
+    def transfer(self, maps: torch.Tensor) -> torch.Tensor:
+        """``T1 F T2ᵀ`` for a batch of native maps, on their device and in their dtype."""
+        if self.matrices is None:
+            return maps
+        matrices = self.matrices
+        T1, T2 = self.target.cached(
+            ("transfer", self.native.map_shape, str(maps.device), maps.dtype),
+            lambda: tuple(
+                torch.from_numpy(t).to(device=maps.device, dtype=maps.dtype) for t in matrices
+            ),
+        )
+        return T1 @ maps @ T2.T
+
+
+def grid_plan(kernel: Kernel2D, native_shape: tuple[int, int]) -> GridPlan:
+    """The `GridPlan` of ``kernel`` for a network trained on ``native_shape`` (cached).
+
+    Parameters
+    ----------
+    kernel : Kernel2D
+        The requested acquisition and grids.
+    native_shape : tuple of int
+        The network's grid ``(N1, N2)``.
+
+    Returns
+    -------
+    GridPlan
+
+    Examples
+    --------
+    >>> from laplace_inv.simulate import cement_kernel
+    >>> k = cement_kernel()
+    >>> grid_plan(k, (64, 64)).transfers, grid_plan(k, (32, 32)).native.map_shape
+    (False, (32, 32))
+    """
+    target = problem(kernel)
+    shape = (int(native_shape[0]), int(native_shape[1]))
+    if tuple(kernel.map_shape) == shape:
+        return GridPlan(native=target, target=target)
+
+    def build() -> GridPlan:
+        native = native_kernel(kernel, shape)
+        return GridPlan(problem(native), target, grid_transfer(native, kernel))
+
+    return target.cached(("plan", shape), build)
+
+
+def _consistency(
     prob: DLEMLRProblem,
     maps: torch.Tensor,
-    Sp: torch.Tensor,
-    sigma: torch.Tensor,
-    settings: InferenceSettings,
-) -> torch.Tensor:
-    if settings.refine_penalty > 0:
-        rho = settings.refine_penalty * sigma**2
-        op = prob.spectral(Sp.device)
-        return admm_refinement(op, Sp, maps, rho, settings.refine_steps).double()
-    ops = prob.tensors(Sp.device, Sp.dtype)
-    return fista_nnls(ops["K1p"], ops["K2p"], Sp, settings.refine_steps, F0=maps, momentum=False)
+    S: torch.Tensor,
+    scales: torch.Tensor,
+    projected: tuple[torch.Tensor, torch.Tensor],
+    cap: int,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], list[str]]:
+    """The data-consistency step on ``prob``'s grid, with the discrepancy target per map.
+
+    ``projected`` is `project_tensor` of the data on ``prob``: ``(S̃ padded, σ̂)``.
+    """
+    Sp, sigma = projected
+    n_data = S.shape[1] * S.shape[2]
+    scaled = S / scales.to(S.dtype)[:, None, None]
+    # The part of the data outside the kernels' range, which no map changes.
+    oor2 = (scaled.flatten(1) ** 2).sum(dim=1) - (Sp.flatten(1) ** 2).sum(dim=1)
+    # discrepancy_target is linear in σ²: its value at σ = 1 scales to every map's σ̂.
+    per_variance = discrepancy_target(n_data, 1.0, 0.0)
+    target = per_variance * sigma**2 - oor2.clamp_min(0.0)
+    op = prob.spectral(S.device, torch.float32)
+    r1, r2 = op.rank
+    out = data_consistency(
+        op, Sp[:, :r1, :r2], maps, target, ConsistencySettings(max_iter=int(cap))
+    )
+
+    def ratio(misfit: torch.Tensor) -> torch.Tensor:
+        total = (oor2.clamp_min(0.0) + misfit.to(oor2.dtype)) / n_data
+        return total.sqrt() / sigma
+
+    stats = {
+        "lam": out.lam.double(),
+        "iterations": out.iterations.double(),
+        "rn_before": ratio(out.misfit_before),
+        "rn_after": ratio(out.misfit_after),
+    }
+    return out.maps.double(), stats, out.stop
 
 
 def invert_batch(
     module: torch.nn.Module,
-    prob: DLEMLRProblem,
+    plan: GridPlan | DLEMLRProblem,
     batch: np.ndarray | torch.Tensor,
     scales: np.ndarray | torch.Tensor,
     settings: InferenceSettings,
@@ -165,63 +260,76 @@ def invert_batch(
     ----------
     module : torch.nn.Module
         The network, on ``settings.device``, in eval mode.
-    prob : DLEMLRProblem
-        The compressed acquisition.
+    plan : GridPlan or DLEMLRProblem
+        The acquisition on the network's grid and on the requested one (`grid_plan`); a
+        `DLEMLRProblem` on the network's own grid stands for both.
     batch : numpy.ndarray or torch.Tensor, shape (n, n1, n2)
         Decays (a tensor may already be on the device).
     scales : numpy.ndarray or torch.Tensor, shape (n,)
         Per-sample normalisation factors (``max|S|``).
     settings : InferenceSettings
-        Device, iterations, sub-batch, refinement.
+        Device, iterations, sub-batch, data consistency.
 
     Returns
     -------
     maps : numpy.ndarray, shape (n, N1, N2)
-        float64 maps.
+        float64 maps on the requested grid.
     infos : list of dict
-        Per sample: noise estimate, refinement residuals, and a ``warning`` when the map
-        explains the data worse than an all-zero map.
+        Per sample: noise estimate, the data-consistency record, and a ``warning`` when
+        the map explains the data worse than an all-zero map.
     """
+    if isinstance(plan, DLEMLRProblem):
+        plan = GridPlan(native=plan, target=plan)
     dev = settings.device
     step = max(int(settings.batch_size), 1)
     S_all = to_device(batch, dev)
     scales_all = to_device(scales, dev)
-    parts: dict[str, list[torch.Tensor]] = {"maps": [], "sigma": [], "before": [], "after": []}
-    parts["snorm"] = []
+    prob = plan.target
+    parts: dict[str, list[torch.Tensor]] = {k: [] for k in ("maps", "sigma", "after", "snorm")}
+    stops: list[str] = []
     with torch.no_grad():
         for start in range(0, len(batch), step):
-            inputs = input_tensors(
-                prob, S_all[start : start + step], scales_all[start : start + step], settings.n_iter
-            )
+            S = S_all[start : start + step]
+            sc = scales_all[start : start + step]
+            inputs = input_tensors(plan.native, S, sc, settings.n_iter)
+            maps = plan.transfer(module(**{k: inputs[k] for k in NET_INPUTS}).double())
             Sp, sigma = inputs["Sp"], inputs["sigma"]
-            maps = module(**{k: inputs[k] for k in NET_INPUTS}).double()
-            before = residual_norms(prob, maps, Sp)
+            if plan.transfers:
+                Sp, sigma = project_tensor(prob, S, sc)
             if settings.refine_steps > 0:
-                maps = _refine(prob, maps, Sp, sigma, settings)
+                maps, stats, stop = _consistency(
+                    prob, maps, S, sc, (Sp, sigma), settings.refine_steps
+                )
+                stops.extend(stop)
+                for key, value in stats.items():
+                    parts.setdefault(key, []).append(value)
+            maps = maps.clamp_min(0.0)
             parts["maps"].append(maps)
             parts["sigma"].append(sigma)
-            parts["before"].append(before)
             parts["after"].append(residual_norms(prob, maps, Sp))
             parts["snorm"].append(Sp.flatten(1).norm(dim=1))
         out = {k: torch.cat(v).cpu().numpy() for k, v in parts.items()}
-    return out["maps"], _infos(out, scales_all.cpu().numpy(), settings)
+    return out["maps"], _infos(out, stops, scales_all.cpu().numpy(), settings)
 
 
-def _infos(out: dict[str, np.ndarray], scales: np.ndarray, settings: InferenceSettings) -> list:
+def _infos(
+    out: dict[str, np.ndarray], stops: list[str], scales: np.ndarray, settings: InferenceSettings
+) -> list:
     snorm = np.maximum(out["snorm"], 1e-300)
     noise = out["sigma"] * scales
     infos: list[dict] = [{"method": "DLEMLR", "noise_estimate": float(s)} for s in noise]
-    if settings.refine_steps > 0:
-        for i, info in enumerate(infos):
-            info.update(
-                refined=True,
-                refine_steps=int(settings.refine_steps),
-                refine_penalty=float(settings.refine_penalty),
-                residual_before=float(out["before"][i]),
-                residual_after=float(out["after"][i]),
-                relative_residual_before=float(out["before"][i] / snorm[i]),
-                relative_residual_after=float(out["after"][i] / snorm[i]),
-            )
+    for i, info in enumerate(infos):
+        info["refined"] = settings.refine_steps > 0
+        if not info["refined"]:
+            continue
+        info.update(
+            refine_steps=int(settings.refine_steps),
+            consistency_lambda=float(out["lam"][i]),
+            consistency_iterations=int(out["iterations"][i]),
+            consistency_stop=stops[i],
+            residual_to_noise_before=float(out["rn_before"][i]),
+            residual_to_noise_after=float(out["rn_after"][i]),
+        )
     # The out-of-range part of the data is the same for every map, so comparing the in-range
     # residual with the in-range data norm compares the map with an all-zero map.
     ratio = out["after"] / snorm

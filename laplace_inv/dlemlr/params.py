@@ -63,14 +63,10 @@ def check_inference_params(est: Any) -> None:
     """
     for name, low in INFERENCE_INTEGERS.items():
         _integer(est, name, low, MAX_N_ITER if name == "n_iter_phys" else None)
-    penalty = est.refine_penalty
-    if isinstance(penalty, bool) or not isinstance(penalty, (int, float, np.number)):
-        raise ValueError(
-            f"refine_penalty must be a finite number >= 0 (0: projected gradient), got {penalty!r}"
-        )
-    if not (math.isfinite(float(penalty)) and float(penalty) >= 0):
-        raise ValueError(
-            f"refine_penalty must be a finite number >= 0 (0: projected gradient), got {penalty!r}"
+    if not isinstance(est.refine, (bool, np.bool_)):
+        raise TypeError(
+            f"refine must be True (data consistency) or False (raw network output), "
+            f"got {est.refine!r}"
         )
     if est.n_jobs is not None and (
         isinstance(est.n_jobs, bool) or not isinstance(est.n_jobs, (int, np.integer))

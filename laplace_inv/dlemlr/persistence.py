@@ -306,7 +306,9 @@ def check_input_version(weights: Weights) -> None:
 
 
 def check_grid(weights: Weights, kernel: Kernel2D) -> None:
-    """Refuse a kernel whose output grid differs from the trained one.
+    """Refuse to build the network on a grid other than the trained one.
+
+    Inference builds it on `laplace_inv.dlemlr.grid_transfer.native_kernel` instead.
 
     Parameters
     ----------
@@ -319,9 +321,8 @@ def check_grid(weights: Weights, kernel: Kernel2D) -> None:
     if tuple(kernel.map_shape) != grid:
         raise ValueError(
             f"these weights were trained for a {grid[0]}x{grid[1]} output grid, but the "
-            f"kernel's grid is {kernel.map_shape[0]}x{kernel.map_shape[1]}; build the "
-            f"kernel with n_grid={grid[0]} (any acquisition layout works) or train a "
-            "model for this grid size"
+            f"network was asked for {kernel.map_shape[0]}x{kernel.map_shape[1]}; build it "
+            "on native_kernel(kernel, weights.grid) (DLEMLRInverter does, for any grid)"
         )
 
 
