@@ -103,7 +103,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         """
         kernel = self._check_kernel()
         self._check_params()
-        check_data_batch(X, kernel.data_shape)
+        check_data_batch(X, kernel.data_shape, owner=type(self).__name__)
         self.n_features_in_ = kernel.data_shape[0] * kernel.data_shape[1]
         return self
 
@@ -398,7 +398,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
                 f"This {type(self).__name__} is not fitted yet; call fit(X, Y) or "
                 "use from_pretrained()"
             )
-        return check_data_batch(X, kernel.data_shape)
+        return check_data_batch(X, kernel.data_shape, owner=type(self).__name__)
 
     def _invert_validated(
         self, batch: np.ndarray, noise_std: float | None = None

@@ -242,6 +242,13 @@ class DLEMLRInverter(BaseInverter):
     def __sklearn_is_fitted__(self) -> bool:
         return self.weights is not None or hasattr(self, "n_features_in_")
 
+    def __sklearn_tags__(self):
+        # Given weights, the model is ready before fit (clone and GridSearchCV need no
+        # retraining); only a model trained by fit requires it.
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = self.weights is None
+        return tags
+
     def make_features(self, X: Any, Y: Any) -> FeatureSet:
         """Normalise pairs per sample (``max|S| = 1``, maps by the same factor) and featurise.
 
