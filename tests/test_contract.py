@@ -175,3 +175,44 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(est, capsys):
     assert np.array_equal(quiet, shown)
     est.predict(X, progress=False, chunk_size=8)
     assert capsys.readouterr().err == ""
+
+
+def test_input_errors_use_scikit_learns_phrases(est):
+    """The phrases scikit-learn's checks look for, after the package's own words."""
+    from scipy import sparse
+
+    from laplace_inv._validation import ComplexDataError
+
+    with pytest.raises(TypeError, match=r"sparse input is not supported.*toarray"):
+        est.predict(sparse.csr_matrix(np.ones((2, 20))))
+    with pytest.raises(ValueError, match="Complex data not supported") as info:
+        est.predict(np.ones((2, 20)) * (1 + 1j))
+    assert isinstance(info.value, ComplexDataError) and isinstance(info.value, TypeError)
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(3, 0\)\)"):
+        est.fit(np.ones((3, 0)))
+    with pytest.raises(ValueError, match=r"0 sample\(s\)"):
+        est.fit(np.ones((0, 20)))
+    with pytest.raises(ValueError, match="Reshape your data"):
+        est.predict(np.ones(20))
+
+
+def test_numeric_object_arrays_are_converted(est):
+    X = np.abs(np.random.default_rng(2).random((3, 20)))
+    np.testing.assert_array_equal(est.predict(X.astype(object)), est.predict(X))
+    bad = X.astype(object)
+    bad[0, 0] = {"a": 1}
+    with pytest.raises(TypeError, match=r"non-numeric entries.*dict"):
+        est.predict(bad)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        est.predict(np.array([[1j] * 20], dtype=object))
+
+
+def test_pretrained_dlemlr_needs_no_fit():
+    pytest.importorskip("torch")
+    from sklearn.utils import get_tags
+
+    from laplace_inv import DLEMLRInverter
+
+    kernel = check_kernel(3, 64)
+    assert get_tags(DLEMLRInverter(kernel)).requires_fit
+    assert not get_tags(DLEMLRInverter(kernel, weights="pretrained")).requires_fit

@@ -230,7 +230,8 @@ def map_similarity_scorer(estimator: Any, X: Any, y: Any) -> float:
     """
     if y is None:
         raise ValueError(
-            "map_similarity_scorer needs the true maps y; without them use discrepancy_scorer"
+            "map_similarity_scorer needs the true maps y; without them use "
+            "gcv_stability_scorer (or discrepancy_scorer)"
         )
     return map_similarity(y, estimator.predict(X))
 
