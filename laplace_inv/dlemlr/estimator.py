@@ -243,10 +243,8 @@ class DLEMLRInverter(BaseInverter):
         return self.weights is not None or hasattr(self, "n_features_in_")
 
     def __sklearn_tags__(self):
-        # Given weights, the model is ready before fit (clone and GridSearchCV need no
-        # retraining); only a model trained by fit requires it.
         tags = super().__sklearn_tags__()
-        tags.requires_fit = self.weights is None
+        tags.requires_fit = self.weights is None  # with weights it is ready before fit
         return tags
 
     def make_features(self, X: Any, Y: Any) -> FeatureSet:
