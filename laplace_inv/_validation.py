@@ -17,8 +17,24 @@ PHASE_HINT = (
 )
 
 
+class ComplexDataError(TypeError, ValueError):
+    """Complex data where real data are needed.
+
+    Both a ``TypeError`` (the package's convention for a wrong kind of input) and a
+    ``ValueError`` (scikit-learn's convention for complex data), so either ``except`` works.
+    """
+
+
+def _is_sparse(value: Any) -> bool:
+    """Whether ``value`` is a SciPy sparse matrix or array (without importing SciPy)."""
+    return type(value).__module__.startswith("scipy.sparse")
+
+
 def as_real_array(value: Any, name: str) -> np.ndarray:
     """Convert ``value`` to a float64 array, rejecting complex, boolean and non-numeric input.
+
+    Object arrays of numbers are converted (as scikit-learn does); sparse matrices are
+    refused, since decay data are dense.
 
     Parameters
     ----------
@@ -36,9 +52,16 @@ def as_real_array(value: Any, name: str) -> np.ndarray:
     --------
     >>> as_real_array([1, 2], "tau").dtype
     dtype('float64')
+    >>> as_real_array(np.array([1, 2.5], dtype=object), "tau")
+    array([1. , 2.5])
     """
     if value is None:
         raise TypeError(f"{name} is None; an array of real numbers is required")
+    if _is_sparse(value):
+        raise TypeError(
+            f"{name} is a sparse {type(value).__name__}; sparse input is not supported "
+            f"(decay data are dense): pass {name}.toarray()"
+        )
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
@@ -46,12 +69,26 @@ def as_real_array(value: Any, name: str) -> np.ndarray:
     if arr.dtype == object and arr.ndim == 0 and arr.item() is None:  # np.asarray(None)
         raise TypeError(f"{name} is None; an array of real numbers is required")
     if np.iscomplexobj(arr):
-        raise TypeError(f"{name} is complex; {PHASE_HINT}")
+        raise ComplexDataError(f"{name} is complex (Complex data not supported); {PHASE_HINT}")
     if arr.dtype == bool:
         raise TypeError(f"{name} is boolean; numeric data is required")
+    if arr.dtype == object:
+        return _object_to_float(arr, name)
     if not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} has non-numeric dtype {arr.dtype}; numeric data is required")
     return arr.astype(np.float64, copy=False)
+
+
+def _object_to_float(arr: np.ndarray, name: str) -> np.ndarray:
+    """Convert an object array whose entries are real numbers; anything else is refused."""
+    if any(isinstance(v, complex) for v in arr.flat):
+        raise ComplexDataError(f"{name} is complex (Complex data not supported); {PHASE_HINT}")
+    try:
+        return arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{name} has non-numeric entries (dtype object): {exc}; numeric data is required"
+        ) from None
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
@@ -109,35 +146,60 @@ def check_axis_values(value: Any, name: str, *, allow_zero: bool = True) -> np.n
     return out
 
 
-def check_data_batch(X: Any, data_shape: tuple[int, int], name: str = "X") -> np.ndarray:
+def check_data_batch(
+    X: Any, data_shape: tuple[int, int], name: str = "X", owner: str | None = None
+) -> np.ndarray:
     """Validate a batch of decays and return it as ``(n_samples, n1, n2)`` float64.
 
-    Accepts ``(n_samples, n1*n2)`` or ``(n_samples, n1, n2)``.
+    Accepts ``(n_samples, n1*n2)`` or ``(n_samples, n1, n2)``. Errors use scikit-learn's
+    phrases (so that its estimator checks recognise them) followed by the package's hint.
+
+    Parameters
+    ----------
+    X : array_like
+        The batch.
+    data_shape : tuple of int
+        The kernel's ``(n1, n2)``.
+    name : str
+        Name of the argument, used in error messages.
+    owner : str, optional
+        Name of the estimator, used in the feature-count message.
+
+    Returns
+    -------
+    numpy.ndarray
+        The batch as ``(n_samples, n1, n2)`` float64.
 
     Examples
     --------
     >>> check_data_batch(np.ones((3, 6)), (2, 3)).shape
     (3, 2, 3)
+    >>> try:
+    ...     check_data_batch(np.ones((3, 5)), (2, 3), owner="Est")
+    ... except ValueError as exc:
+    ...     print(str(exc).split(":")[0])
+    X has 5 features, but Est is expecting 6 features as input
     """
     arr = as_real_array(X, name)
     n1, n2 = data_shape
     if arr.ndim == 1:
         raise ValueError(
-            f"{name} is 1D with shape {arr.shape}; a 2D array (n_samples, {n1 * n2}) or a 3D "
-            f"array (n_samples, {n1}, {n2}) is needed (use X[None] for a single sample)"
+            f"{name} is 1D with shape {arr.shape}; Reshape your data: a 2D array "
+            f"(n_samples, {n1 * n2}) or a 3D array (n_samples, {n1}, {n2}) is needed "
+            f"(use X[None] for a single sample)"
         )
     if arr.ndim not in (2, 3):
         raise ValueError(f"{name} must be 2D or 3D, got {arr.ndim}D with shape {arr.shape}")
-    if arr.size == 0 or arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    _check_not_empty(arr, name)
     if arr.ndim == 2:
         if arr.shape[1] != n1 * n2:
             hint = ""
             if arr.shape == (n1, n2):
                 hint = "; this looks like one dataset: use invert(S) or pass S[None]"
             raise ValueError(
-                f"{name} has {arr.shape[1]} features per sample but the kernel expects "
-                f"{n1}x{n2}={n1 * n2}{hint}"
+                f"{name} has {arr.shape[1]} features, but {owner or 'the kernel'} is expecting "
+                f"{n1 * n2} features as input: the kernel expects {n1}x{n2}={n1 * n2} "
+                f"features per sample{hint}"
             )
         arr = arr.reshape(arr.shape[0], n1, n2)
     elif arr.shape[1:] != (n1, n2):
@@ -146,6 +208,20 @@ def check_data_batch(X: Any, data_shape: tuple[int, int], name: str = "X") -> np
         )
     check_finite(arr, name)
     return arr
+
+
+def _check_not_empty(arr: np.ndarray, name: str) -> None:
+    """Refuse a batch without samples or without features, in scikit-learn's words."""
+    if arr.shape[0] == 0:
+        raise ValueError(
+            f"{name} is empty: found array with 0 sample(s) (shape={arr.shape}) while a "
+            "minimum of 1 is required."
+        )
+    if arr.size == 0:
+        raise ValueError(
+            f"{name} is empty: found array with 0 feature(s) (shape={arr.shape}) while a "
+            "minimum of 1 is required."
+        )
 
 
 def check_single_dataset(S: Any, data_shape: tuple[int, int], name: str = "S") -> np.ndarray:

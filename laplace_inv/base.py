@@ -108,7 +108,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         """
         kernel = self._check_kernel()
         self._check_params()
-        check_data_batch(X, kernel.data_shape)
+        check_data_batch(X, kernel.data_shape, owner=type(self).__name__)
         self.n_features_in_ = kernel.data_shape[0] * kernel.data_shape[1]
         return self
 
@@ -139,7 +139,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
             Real decay data. A ``numpy.memmap`` is read chunk by chunk.
         n_jobs : int, optional
             Number of joblib workers (``-1``: all cores). Default: the estimator's ``n_jobs``
-            attribute if it has one, else the active :func:`joblib.parallel_config` (so
+            attribute if it has one, else the active `joblib.parallel_config` (so
             ``with parallel_config(backend="dask"):`` runs on a Dask cluster), else 1.
             The compressed kernel is computed once here and shipped to the workers, which
             keep it for every later chunk.
@@ -150,10 +150,10 @@ class BaseInverter(TransformerMixin, BaseEstimator):
             ``"maps"``: float64 maps ``(n_samples, N1*N2)``; ``"maps32"``: the same in
             float32 (half the memory); ``"projections"``: a pair ``(P1, P2)`` of marginals,
             shapes ``(n_samples, N1)`` and ``(n_samples, N2)``; ``"peaks"``: a structured
-            array with one row per detected peak (dtype :data:`PEAK_DTYPE`, column
-            ``sample`` is the row of ``X``), from :func:`laplace_inv.metrics.find_peaks`.
+            array with one row per detected peak (dtype `PEAK_DTYPE`, column
+            ``sample`` is the row of ``X``), from `laplace_inv.metrics.find_peaks`.
         peak_kwargs : dict, optional
-            Keyword arguments of :func:`~laplace_inv.metrics.find_peaks` (``min_fraction``,
+            Keyword arguments of `laplace_inv.metrics.find_peaks` (``min_fraction``,
             ``smooth``) for ``output="peaks"``.
         progress : bool, optional
             Show a progress bar (tqdm, on stderr). Default: only when stderr is a terminal
@@ -218,7 +218,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
     ) -> Iterator[tuple[int, Any]]:
         """Stream the inversion of a batch chunk by chunk, in order.
 
-        Yields ``(start, part)`` where ``part`` is the reduced output (see :meth:`predict`)
+        Yields ``(start, part)`` where ``part`` is the reduced output (see `predict`)
         of samples ``start, start+1, ...``: a ``(m, N1*N2)`` array for maps, a pair of
         ``(m, N1)``/``(m, N2)`` arrays for projections, or a peak table whose ``sample``
         column already counts from the start of ``X``. Nothing but the chunks in flight
@@ -269,7 +269,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         )
 
     def transform(self, X: Any) -> np.ndarray:
-        """Same as :meth:`predict`, so that an inverter can feed a ``Pipeline``."""
+        """Same as `predict`, so that an inverter can feed a ``Pipeline``."""
         return self.predict(X)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
@@ -277,18 +277,19 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         return self.fit(X, y, **fit_params).predict(X)
 
     def score(self, X: Any, y: Any = None) -> float:
-        """Higher-is-better score, bounded and comparable between parameter values.
+        """Higher-is-better score, finite and comparable between parameter values.
 
         With true maps ``y`` (simulated data): `laplace_inv.metrics.map_similarity`, the mean
         of ``1 − TV`` between the predicted and true maps after clipping at zero and scaling
         each to unit mass; in [0, 1], 1 for a perfect map. Use it to choose α (or any
         parameter) when the truth is known.
 
-        Without true maps (measured data): `laplace_inv.metrics.discrepancy_scorer`,
-        ``−mean |χ² − 1|`` where χ² is the in-range misfit per degree of freedom relative
-        to the noise estimated outside the kernels' range; at most 0, highest when the fit
-        leaves exactly the noise (the discrepancy principle), so it penalises both
-        over-fitting (small α) and over-smoothing (large α). It needs data with more
+        Without true maps (measured data): `laplace_inv.metrics.scorers.gcv_stability_scorer`,
+        ``−GCV + 0.1·stability``: GCV on the compressed data with Monte-Carlo degrees of
+        freedom (about 1 at a good fit; it rises when the map is over-smoothed or fits the
+        noise), and the stability ``1 − TV`` between the map and the map of the data with a
+        second draw of noise, which breaks GCV's ties between under-smoothed maps. About
+        −0.9 at a good α; it costs two inversions per sample and needs data with more
         points than the kernels' rank (``n1*n2`` above the compressed size).
 
         Parameters
@@ -310,15 +311,15 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         ...              KernelAxis("T2", np.arange(1, 201) * 1e-3, n_grid=16))
         >>> X, Y, _ = make_training_set(k, 3, snr=300, random_state=0)
         >>> est = TikhonovInverter(k, penalty="global")
-        >>> 0 <= est.score(X, Y) <= 1, est.score(X) <= 0
+        >>> 0 <= est.score(X, Y) <= 1, -2 < est.score(X) < 0
         (True, True)
         """
-        from laplace_inv.metrics.scorers import discrepancy_scorer, map_similarity
+        from laplace_inv.metrics.scorers import gcv_stability_scorer, map_similarity
 
         batch = self._validate_batch(X)
         self._check_params()
         if y is None:
-            return discrepancy_scorer(self, batch.reshape(batch.shape[0], -1))
+            return gcv_stability_scorer(self, batch.reshape(batch.shape[0], -1))
         maps, _ = self._invert_validated(batch)
         n_maps = int(np.prod(self._check_kernel().map_shape))
         Y = as_real_array(y, "y")
@@ -326,14 +327,14 @@ class BaseInverter(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"y must hold the true maps, shape ({maps.shape[0]}, {n_maps}) "
                 f"(flattened in C order), got {Y.shape}; call score(X) without y to use "
-                "the discrepancy score"
+                "the GCV-stability score"
             )
         return map_similarity(Y.reshape(maps.shape[0], -1), maps.reshape(maps.shape[0], -1))
 
     def invert(
         self, S: Any, noise_std: float | None = None, *, check_fit: bool = True
     ) -> InversionResult:
-        """Invert one ``(n1, n2)`` dataset and return a full :class:`InversionResult`.
+        """Invert one ``(n1, n2)`` dataset and return a full `InversionResult`.
 
         Parameters
         ----------
@@ -403,7 +404,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
                 f"This {type(self).__name__} is not fitted yet; call fit(X, Y) or "
                 "use from_pretrained()"
             )
-        return check_data_batch(X, kernel.data_shape)
+        return check_data_batch(X, kernel.data_shape, owner=type(self).__name__)
 
     def _invert_validated(
         self, batch: np.ndarray, noise_std: float | None = None

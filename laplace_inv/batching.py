@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Output = Literal["maps", "maps32", "projections", "peaks"]
 
-#: The reduced outputs of :meth:`BaseInverter.predict`.
+#: The reduced outputs of `BaseInverter.predict`.
 OUTPUTS: tuple[str, ...] = ("maps", "maps32", "projections", "peaks")
 
 #: Largest automatic chunk (samples per task).
@@ -74,7 +74,7 @@ def invert_chunk(
     X : array_like, shape (m, n1*n2) or (m, n1, n2)
         The chunk.
     output : {"maps", "maps32", "projections", "peaks"}
-        See :meth:`BaseInverter.predict`.
+        See `BaseInverter.predict`.
     peak_kwargs : dict, optional
         For ``output="peaks"``.
     offset : int
@@ -135,7 +135,7 @@ def reduce_maps(
     peak_kwargs: dict | None = None,
     offset: int = 0,
 ) -> Any:
-    """Reduce a batch of maps ``(m, N1, N2)`` to one of :data:`OUTPUTS`.
+    """Reduce a batch of maps ``(m, N1, N2)`` to one of `OUTPUTS`.
 
     Examples
     --------

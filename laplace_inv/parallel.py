@@ -1,9 +1,9 @@
 """Invert many decays on a Dask cluster (or Dask's local schedulers).
 
-:func:`invert_dask` takes a ``dask.array`` of decays chunked over samples and any
+`invert_dask` takes a ``dask.array`` of decays chunked over samples and any
 inverter, and returns a lazy dask array: flattened maps (float64 or float32), the two
 marginal projections, or a table of peaks. Each block runs
-:func:`laplace_inv.base.invert_chunk`, the same unit of work as ``predict(X, n_jobs=...)``,
+`laplace_inv.base.invert_chunk`, the same unit of work as ``predict(X, n_jobs=...)``,
 so serial, joblib and Dask results agree sample for sample.
 
 The estimator and its precomputed compressed kernel enter the graph once, as a single
@@ -12,7 +12,7 @@ functions of their decays, so when a worker dies the scheduler recomputes its bl
 elsewhere and the result is unchanged.
 
 The other route to a cluster is joblib's Dask backend, which
-:meth:`laplace_inv.base.BaseInverter.predict` follows without any change::
+`laplace_inv.base.BaseInverter.predict` follows without any change::
 
     from joblib import parallel_config
     with parallel_config(backend="dask"):      # needs a distributed.Client
@@ -40,7 +40,7 @@ DASK_HINT = (
 
 
 def import_dask_array() -> Any:
-    """Import :mod:`dask.array`, or raise an ``ImportError`` naming the ``dask`` extra.
+    """Import `dask.array`, or raise an ``ImportError`` naming the ``dask`` extra.
 
     Examples
     --------
@@ -90,14 +90,14 @@ def invert_dask(
         ``"maps"``/``"maps32"``: a dask array ``(n_samples, N1*N2)`` in float64/float32;
         ``"projections"``: a pair of dask arrays ``(n_samples, N1)`` and
         ``(n_samples, N2)`` (compute them together, ``dask.compute(P1, P2)``, to invert
-        once); ``"peaks"``: a 1D dask array of :data:`PEAK_DTYPE` records with unknown
+        once); ``"peaks"``: a 1D dask array of `PEAK_DTYPE` records with unknown
         block lengths, whose ``compute()`` is the peak table (``sample`` is the row of
         ``X``).
     chunk_size : int, optional
         Samples per block: rechunks ``X`` (default: keep a dask array's chunks; 256 for a
         NumPy array).
     peak_kwargs : dict, optional
-        Keyword arguments of :func:`laplace_inv.metrics.find_peaks`.
+        Keyword arguments of `laplace_inv.metrics.find_peaks`.
 
     Returns
     -------

@@ -20,6 +20,7 @@ from laplace_inv.metrics import (
     map_similarity,
     map_similarity_scorer,
 )
+from laplace_inv.metrics.scorers import gcv_stability_scorer
 from laplace_inv.simulate import PeakPrior, make_training_set
 
 
@@ -151,3 +152,35 @@ def test_discrepancy_scorer_zero_data(problem):
     kernel, X, _ = problem
     est = TikhonovInverter(kernel, penalty="global", alpha=1.0)
     assert discrepancy_scorer(est, np.zeros_like(X[:2])) == 0.0
+
+
+def test_gcv_stability_scorer_is_named_and_seeded(problem):
+    kernel, X, _ = problem
+    est = TikhonovInverter(kernel, penalty="global", alpha=0.1, alpha_scale="noise")
+    assert SCORERS["gcv_stability"] is gcv_stability_scorer
+    first = gcv_stability_scorer(est, X)
+    assert np.isfinite(first) and first == gcv_stability_scorer(est, X)
+    assert est.score(X) == first  # the default score without true maps
+
+
+def test_gcv_stability_scorer_penalises_both_ends(problem):
+    """Over-smoothing raises the misfit, under-smoothing lowers the stability."""
+    kernel, X, Y = problem
+    alphas = [1e-4, 1e-3, 1e2]  # in units of the noise
+    est = TikhonovInverter(kernel, penalty="global", alpha_scale="noise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores = [gcv_stability_scorer(est.set_params(alpha=a), X) for a in alphas]
+        quality = [map_similarity(Y, est.set_params(alpha=a).predict(X)) for a in alphas]
+    assert quality[1] == max(quality)
+    assert scores[1] > scores[0] and scores[1] > scores[2]
+    assert -1.2 < scores[1] < -0.8  # about -1 + 0.1 x stability at a good fit
+
+
+def test_gcv_stability_scorer_zero_data_and_no_noise_room(problem):
+    kernel, X, _ = problem
+    est = TikhonovInverter(kernel, penalty="global", alpha=1.0)
+    assert np.isfinite(gcv_stability_scorer(est, np.zeros_like(X[:2])))
+    tiny = Kernel2D(KernelAxis("T2", [1e-3, 1e-2], n_grid=4), KernelAxis("T2", [1e-3], n_grid=4))
+    with pytest.raises(ValueError, match="no degrees of freedom"):
+        gcv_stability_scorer(TikhonovInverter(tiny, penalty="global"), np.ones((1, 2)))

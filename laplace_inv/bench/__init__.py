@@ -1,6 +1,6 @@
 """Benchmark harness: every method on simulated and real cases, scored and reported.
 
-Entry points: ``laplace-inv bench`` / ``python -m benchmarks`` (:func:`cli.bench_main`), or
+Entry points: ``laplace-inv bench`` / ``python -m benchmarks`` (`cli.bench_main`), or
 from Python::
 
     from laplace_inv.bench import register_method, simulated_suite, run_benchmark, write_report

@@ -31,7 +31,7 @@ PEER_METHODS = ("flint", "iltpy")
 
 
 def build_parser(prog: str = "laplace-inv bench") -> argparse.ArgumentParser:
-    """The argument parser of :func:`bench_main`."""
+    """The argument parser of `bench_main`."""
     p = argparse.ArgumentParser(
         prog=prog,
         description="Benchmark every inversion method on simulated and real cases and write "

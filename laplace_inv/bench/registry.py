@@ -3,7 +3,7 @@
 A method is either
 
 * a **factory** ``factory(kernel) -> estimator``, where the estimator has ``invert(S)``
-  (returning an :class:`~laplace_inv.base.InversionResult`, or anything with a ``map``
+  (returning an `laplace_inv.base.InversionResult`, or anything with a ``map``
   attribute, or a plain map) — this is how the package's own inverters are registered; or
 * a **function** ``function(S, kernel) -> map`` (an ``(N1, N2)`` array, a flat array of
   ``N1*N2`` values, or a result object with ``map``) — the easiest way to plug in a user's
@@ -14,8 +14,8 @@ Registering takes one line::
     register_method("mine", my_function)            # kind detected from the signature
     register_method("mine", MyInverter, kind="factory")
 
-Building a method for a kernel (:meth:`Method.build`) turns every failure (a missing module,
-missing weights, an unsupported kernel) into :class:`MethodNotAvailable` with the reason, so
+Building a method for a kernel (`Method.build`) turns every failure (a missing module,
+missing weights, an unsupported kernel) into `MethodNotAvailable` with the reason, so
 the harness can write a "not available" row instead of crashing or inventing numbers.
 """
 
@@ -69,7 +69,7 @@ class MethodOutput:
 
 
 def _to_output(obj: Any, kernel: Kernel2D) -> MethodOutput:
-    """Normalise whatever a method returned into a :class:`MethodOutput`."""
+    """Normalise whatever a method returned into a `MethodOutput`."""
     info: dict = {}
     offset = 0.0
     if hasattr(obj, "map"):

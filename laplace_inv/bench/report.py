@@ -202,7 +202,7 @@ def resolution_limits(
     """Smallest separation resolved per (method, axis, SNR).
 
     The limit is the smallest swept separation from which on every larger one is resolved
-    too (NaN if the largest is not). Under the name :data:`TRUTH_LABEL` the same is given for
+    too (NaN if the largest is not). Under the name `TRUTH_LABEL` the same is given for
     the true map, i.e. the limit the output grid itself sets.
     """
     out: dict[tuple[str, str, float], float] = {}

@@ -6,8 +6,8 @@ For every (case, method) pair the runner
    and any other preprocessing count towards the time) and inverts the data;
 2. repeats this up to ``repeats`` times (stopping early once the repeats of one pair have taken
    ``repeat_budget_s``) and keeps the median wall time; the first run is traced with
-   :mod:`tracemalloc` for the peak memory of Python and NumPy allocations;
-3. scores the map with :func:`score_map`: against the true map for simulations, against the
+   `tracemalloc` for the peak memory of Python and NumPy allocations;
+3. scores the map with `score_map`: against the true map for simulations, against the
    published reference peaks for real data, and by residual/noise everywhere.
 
 A method that cannot be built gives a row with status ``"not available: <reason>"``, one that
@@ -129,13 +129,13 @@ def score_map(
     Returns
     -------
     metrics : dict
-        The :data:`METRIC_COLUMNS`. Against the truth (simulations) or the reference peaks
+        The `METRIC_COLUMNS`. Against the truth (simulations) or the reference peaks
         (real data): ``position_error`` (decades), per-axis errors, ``width_ratio`` (FWHM
         estimate / truth), ``fraction_error``, ``tv_distance`` (simulations only), peak counts;
-        for resolution cases ``resolved`` (:func:`laplace_inv.metrics.resolved`) and
+        for resolution cases ``resolved`` (`laplace_inv.metrics.resolved`) and
         ``truth_resolved`` (whether the true map itself passes the same rule on this grid);
         the ``main_*`` columns describe the largest true peak; residuals use the known
-        noise level (or :func:`~laplace_inv.simulate.estimate_noise` on real data).
+        noise level (or `laplace_inv.simulate.estimate_noise` on real data).
     peaks : list of dict
         One row per true/reference peak.
 
@@ -292,7 +292,7 @@ def run_benchmark(
         No further repeat starts once a pair's runs have taken this long (slow methods are
         timed once).
     memory : bool
-        Trace the first run of each pair with :mod:`tracemalloc` for its peak memory.
+        Trace the first run of each pair with `tracemalloc` for its peak memory.
     verbose : int
         0 silences the progress bar (it is also silent when stderr is not a terminal); 2 also
         prints one line per run.

@@ -1,6 +1,6 @@
 """Real 2D NMR datasets: pinned downloads with sha256 checks, or a local folder.
 
-Three public measurements are registered (see :data:`REGISTRY`):
+Three public measurements are registered (see `REGISTRY`):
 
 =====================  =======  ============================================================
 key                    kinds    content
@@ -14,7 +14,7 @@ sse_dt2                D-T2     static-gradient stimulated-echo CPMG (MUpen2D, f
 =====================  =======  ============================================================
 
 The files are never shipped with ``laplace_inv`` (their licences forbid redistribution in
-this package). :func:`fetch_file` finds each file, in this order:
+this package). `fetch_file` finds each file, in this order:
 
 1. ``$LAPLACE_INV_DATA/<key>/<file>``: a local folder (e.g. a CI mirror) whose subfolders are
    named like the dataset keys and hold the files under their published names;
@@ -23,9 +23,9 @@ this package). :func:`fetch_file` finds each file, in this order:
    file in the cache folder, its sha256 checked, then atomically renamed into place.
 
 Every file, local or downloaded, is checked against the sha256 in the registry. A mismatch
-raises :class:`ChecksumError` and never leaves a file in the cache. Set
+raises `ChecksumError` and never leaves a file in the cache. Set
 ``LAPLACE_INV_OFFLINE=1`` to forbid downloads. When no source works,
-:class:`DatasetNotAvailableError` says what was tried.
+`DatasetNotAvailableError` says what was tried.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class RealDataset:
     files: dict[str, Path] = field(default_factory=dict)
 
     def to_acquisition(self) -> Acquisition:
-        """The same data as an :class:`~laplace_inv.io.Acquisition`."""
+        """The same data as an `laplace_inv.io.Acquisition`."""
         return Acquisition(
             data=self.data,
             tau1=self.tau1,
@@ -163,13 +163,13 @@ def _spec(dataset: str) -> DatasetSpec:
 def fetch_file(dataset: str, filename: str) -> Path:
     """Local path of one registered file, verified against its sha256.
 
-    Looks in ``$LAPLACE_INV_DATA/<dataset>/``, then the cache (:func:`cache_dir`), then
+    Looks in ``$LAPLACE_INV_DATA/<dataset>/``, then the cache (`cache_dir`), then
     downloads it from the pinned URL into the cache (unless ``LAPLACE_INV_OFFLINE`` is set).
 
     Parameters
     ----------
     dataset : str
-        A key of :data:`REGISTRY`.
+        A key of `REGISTRY`.
     filename : str
         One of the dataset's registered files.
 
@@ -257,7 +257,7 @@ def fetch_file(dataset: str, filename: str) -> Path:
 
 
 def load_real_dataset(name: str) -> RealDataset:
-    """Load a registered dataset by name (see :data:`REGISTRY`).
+    """Load a registered dataset by name (see `REGISTRY`).
 
     Examples
     --------

@@ -35,7 +35,7 @@ class DatasetSpec:
         SI units per file unit (1e-3 for ms, 1e9 for b in ms/µm²).
     grid1, grid2 : tuple or None
         ``(lo, hi)`` of the suggested 64-point grid in SI units; ``None`` picks
-        :func:`laplace_inv.kernels.default_grid`.
+        `laplace_inv.kernels.default_grid`.
     reference_peaks : tuple of dict
         Reference peaks: ``position`` (SI, one value per axis), ``fraction`` (of the total
         signal, or None), ``label``, ``published`` (bool).

@@ -248,6 +248,11 @@ class DLEMLRInverter(BaseInverter):
     def __sklearn_is_fitted__(self) -> bool:
         return self.weights is not None or hasattr(self, "n_features_in_")
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = self.weights is None  # with weights it is ready before fit
+        return tags
+
     def make_features(self, X: Any, Y: Any) -> FeatureSet:
         """Normalise pairs per sample (``max|S| = 1``, maps by the same factor) and featurise.
 
