@@ -365,7 +365,7 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         noise = given if given is not None else kernel.compress().noise_std(S)
         result = InversionResult(map=maps[0], kernel=kernel, data=S, info=infos[0], noise_std=noise)
         if check_fit:
-            result.warnings = fit_warnings(S, result.fit, noise, result.map)
+            result.warnings = fit_warnings(S, result.fit, noise, result.map, kernel.kinds)
         for message in result.warnings:
             warnings.warn(f"{self._method_name()}: {message}", UserWarning, stacklevel=2)
         return result

@@ -153,7 +153,9 @@ def reduce_maps(
     if output == "projections":
         return maps.sum(axis=2), maps.sum(axis=1)
     if output == "peaks":
-        return peak_table(maps, kernel.grid1, kernel.grid2, offset, **(peak_kwargs or {}))
+        return peak_table(
+            maps, kernel.grid1, kernel.grid2, offset, kernel=kernel, **(peak_kwargs or {})
+        )
     raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
 
 

@@ -48,7 +48,17 @@ def kernel_regions(kernel: Kernel2D) -> dict[str, np.ndarray]:
     >>> from laplace_inv.simulate import cement_kernel
     >>> sorted(kernel_regions(cement_kernel()))[:2]
     ['T1<T2/2', 'T1<first delay']
+
+    A 1D kernel gives masks of its map's shape ``(N, 1)``:
+
+    >>> from laplace_inv import Kernel1D, KernelAxis
+    >>> masks = kernel_regions(Kernel1D(KernelAxis("T2", np.arange(1, 101) * 1e-3, n_grid=30)))
+    >>> sorted(masks), masks["T2<first echo"].shape
+    (['T2<first echo', 'T2>last echo'], (30, 1))
     """
+    if kernel.ndim == 1:
+        masks = physics_regions(kernel.grid1, None, kernel.kinds[:1], kernel.axis1.tau)
+        return {name: mask[:, None] for name, mask in masks.items()}
     return physics_regions(
         kernel.grid1, kernel.grid2, kernel.kinds, kernel.axis1.tau, kernel.axis2.tau
     )

@@ -126,7 +126,7 @@ def test_reduced_outputs_match_full_maps(X, serial):
     table = _quiet(
         est.predict, X, n_jobs=2, chunk_size=5, output="peaks", peak_kwargs={"min_fraction": 0.02}
     )
-    expected = peak_table(maps, KERNEL.grid1, KERNEL.grid2, min_fraction=0.02)
+    expected = peak_table(maps, KERNEL.grid1, KERNEL.grid2, min_fraction=0.02, kernel=KERNEL)
     assert table.dtype == PEAK_DTYPE and len(table) == len(expected) > len(X) - 2
     for field in PEAK_DTYPE.names:
         np.testing.assert_allclose(table[field], expected[field], rtol=1e-9, atol=1e-12)

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from laplace_inv.diagnostics import PHYSICS_SHARE, physics_regions, physics_shares
+from laplace_inv.diagnostics import PHYSICS_SHARE, physics_shares
+from laplace_inv.peak_table import kernel_regions
 
 
 def regions_1d(res: Any) -> dict[str, np.ndarray]:
@@ -33,7 +34,7 @@ def regions_1d(res: Any) -> dict[str, np.ndarray]:
     >>> sorted(regions_1d(res))
     ['T2<first echo', 'T2>last echo']
     """
-    return physics_regions(res.grid, None, res.kinds[:1], res.kernel.axis1.tau)
+    return {name: mask[:, 0] for name, mask in kernel_regions(res.kernel).items()}
 
 
 def peak_flags(res: Any, peak: Any, regions: dict[str, np.ndarray]) -> list[str]:

@@ -12,7 +12,8 @@ package; a map whose *total* is negative is rejected.
 * ``resolution``: `resolved`;
 * ``residuals``: `relative_residual`, `residual_to_noise`;
 * ``scorers``: scikit-learn scorers, `map_similarity_scorer` (true maps known),
-  `discrepancy_scorer` (no true maps) and `make_map_scorer` (a chosen peak error).
+  `gcv_stability_scorer` (no true maps; the default `score`), `discrepancy_scorer` and
+  `make_map_scorer` (a chosen peak error).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from laplace_inv.metrics.scorers import (
     SCORERS,
     MapScorer,
     discrepancy_scorer,
+    gcv_stability_scorer,
     make_map_scorer,
     map_similarity,
     map_similarity_scorer,
@@ -43,6 +45,7 @@ __all__ = [
     "compare_to_truth",
     "discrepancy_scorer",
     "find_peaks",
+    "gcv_stability_scorer",
     "make_map_scorer",
     "map_similarity",
     "map_similarity_scorer",
