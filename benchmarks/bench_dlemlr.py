@@ -225,18 +225,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-random", type=int, default=200)
     ap.add_argument("--seeds", type=int, default=1, help="noise seeds per resolution case")
     ap.add_argument("--baseline", action="store_true")
-    ap.add_argument("--refine", action="store_true", help="also score refine=True")
+    ap.add_argument(
+        "--refine",
+        action="store_true",
+        help="also score the default output (refine=True, data consistency); DLEMLR is raw",
+    )
     ap.add_argument(
         "--refine-steps",
         type=int,
         default=None,
         help="iterations of refine=True (default: the estimator's)",
-    )
-    ap.add_argument(
-        "--refine-penalty",
-        type=float,
-        default=None,
-        help="refine_penalty of refine=True (default: the estimator's; 0: projected gradient)",
     )
     for option, choices, what in (
         ("--classical", CLASSICAL, "classical methods of --baseline"),
@@ -265,17 +263,12 @@ def main(argv: list[str] | None = None) -> int:
 
     kernel = cement_kernel()
     methods = {
-        "DLEMLR": DLEMLRInverter.from_pretrained(kernel=kernel, weights_dir=args.weights_dir)
+        "DLEMLR": DLEMLRInverter.from_pretrained(
+            kernel=kernel, weights_dir=args.weights_dir, refine=False
+        )
     }
     if args.refine:
-        options = {
-            name: value
-            for name, value in (
-                ("refine_steps", args.refine_steps),
-                ("refine_penalty", args.refine_penalty),
-            )
-            if value is not None
-        }
+        options = {} if args.refine_steps is None else {"refine_steps": args.refine_steps}
         methods["DLEMLR+refine"] = DLEMLRInverter.from_pretrained(
             kernel=kernel, weights_dir=args.weights_dir, refine=True, **options
         )

@@ -8,7 +8,7 @@ downstream model in a :class:`~sklearn.pipeline.Pipeline`::
 The same classifier (``StandardScaler ─▶ LogisticRegression``) trained on the raw decays is
 the baseline.
 
-**Simulated ripening.** Cheese T1-T2 maps have three components (ALGORITHMS.md §5): water
+**Simulated ripening.** Cheese T1-T2 maps have three components: water
 (T1 ≈ 320 ms, T2 ≈ 40 ms), protein-bound water (160 ms, 4 ms) and fat (100 ms, 70 ms). As the
 curd ripens and dehydrates, the two water components move to shorter T1 and T2 while fat
 stays put; :func:`laplace_inv.simulate.cheese_like` moves them by ``shift`` decades on both

@@ -1,18 +1,16 @@
 """Tutorial 3: UPEN vs global Tikhonov vs L1 vs DLEMLR on the same data, with residuals.
 
-Every method is built with :func:`laplace_inv.methods.make_inverter` (default settings, as a
+Every method is built with `laplace_inv.methods.make_inverter` (default settings, as a
 user would call it) and inverts the same simulated cheese-like T1-T2 data set (three
-components: water, protein-bound water and fat; ALGORITHMS.md §5). A method that cannot run
-here — ``L1Inverter`` before cvxpy support lands, ``DLEMLRInverter`` without pretrained
-weights for the acquisition's family and grid — is skipped, and the figure says why.
+components: water, protein-bound water and fat). A method that cannot run here (for example
+DLEMLR without its weights) is skipped, and the figure says why.
 
 Figures: ``method_comparison_maps.png`` (maps with projections, the truth as red contours)
 and ``method_comparison_residuals.png`` (``(S − K1 F K2ᵀ)/σ`` for each method; a good fit
 leaves structureless noise of unit variance).
 
-Full size uses the cement IR-CPMG layout (48 × 1000 points, 64 × 64 grid, the size the
-shipped DLEMLR weights expect); ``--quick`` a 12 × 150 acquisition on a 20 × 20 grid and caps
-UPEN's outer iterations.
+Full size uses the cement IR-CPMG layout (48 × 1000 points, 64 × 64 grid); ``--quick`` a
+12 × 150 acquisition on a 20 × 20 grid and caps UPEN's outer iterations.
 
 Run ``python tutorials/method_comparison.py [--quick] [--out DIR]``.
 """

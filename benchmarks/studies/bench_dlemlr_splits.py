@@ -6,7 +6,7 @@ Usage::
                                                      [--weights-dir DIR ...] [--markdown out.md]
 
 On random maps of ``bench_dlemlr.py``'s test prior drawn from the *validation* seeds of
-``bench_dlemlr_refine.py`` (cement layout), every row gets
+the former ``bench_dlemlr_refine.py`` study (cement layout), every row gets
 
 * the usual scores (matched position, missed peaks, FWHM ratio, fraction error);
 * the fraction error split into its parts, per map: true peaks without an estimate

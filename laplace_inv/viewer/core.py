@@ -20,8 +20,6 @@ DEMOS = ("cement_like", "cheese_like")
 EMBEDDED = "demo:embedded"
 """The demo data file shipped in the package (`laplace_inv.data.load_embedded_demo`), if any."""
 
-DLEMLR_GRID = 64
-"""DLEMLR's shipped weights are trained on 64 × 64 maps."""
 
 METHOD_PARAMS: dict[str, dict[str, type]] = {
     "upen": {},
@@ -249,18 +247,15 @@ def method_label(method: str, params: dict) -> str:
 
 
 def build_estimator(method: str, kernel: Kernel2D, params: dict) -> Any:
-    """``make_inverter(method, kernel)`` with ``params`` set (DLEMLR on its 64 × 64 grid)."""
+    """``make_inverter(method, kernel)`` with ``params`` set."""
     from laplace_inv.methods import make_inverter
 
-    estimator = make_inverter(method, kernel)
-    if params:
-        estimator.set_params(**params)
-    return estimator
+    return make_inverter(method, kernel, **params)
 
 
 def method_kernel(acq: Acquisition, method: str, kinds: Any, n_grid: int) -> Kernel2D:
-    """The kernel ``method`` runs on: the chosen grid, or 64 × 64 for DLEMLR."""
-    return build_kernel(acq, kinds, DLEMLR_GRID if method == "dlemlr" else n_grid)
+    """The kernel ``method`` runs on: the chosen grid (DLEMLR moves its map onto it)."""
+    return build_kernel(acq, kinds, n_grid)
 
 
 def invert(estimator: Any, acq: Acquisition, fit_model: bool) -> Any:
