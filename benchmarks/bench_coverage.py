@@ -272,6 +272,9 @@ class Row:
     floor: float
     n: int
     by_family: tuple[float, ...]
+    median_error: float
+    mean_error: float
+    median_std: float
 
 
 def summarise(rec_cal: dict, rec_test: dict) -> tuple[dict, list[Row]]:
@@ -308,6 +311,9 @@ def summarise(rec_cal: dict, rec_test: dict) -> tuple[dict, list[Row]]:
                     fit["floor"],
                     int(err.size),
                     by_family,
+                    float(np.nanmedian(np.abs(err))),
+                    float(np.nanmean(err)),
+                    float(np.nanmedian(std)),
                 )
             )
     return fits, rows
@@ -335,6 +341,8 @@ def _intro(n_cal: int, n_test: int, command: str) -> list[str]:
         "on the calibration set (`fit_calibration`).",
         "- *half*: median half-width on the test set (fraction: share of the signal; "
         "positions and widths: decades).",
+        "- *median std*, *median |error|*, *mean error*: the test set's bootstrap std and "
+        "error (estimate − truth) of the quantity, same units.",
         "",
         "Target after calibration, for fractions and positions: 60-76 % (68 %) and 90-98 % "
         "(95 %). s/map: wall seconds per map (inversion and bootstrap) on the shared "
@@ -348,8 +356,9 @@ def table(results: dict[str, tuple], n_cal: int, n_test: int, command: str) -> s
     lines = _intro(n_cal, n_test, command)
     lines += [
         "| method | grid | bootstrap | draws | s/map | quantity | nominal | uncalibrated | "
-        "scaled | scaled half | calibrated | calibrated half | k | τ | n |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "scaled | scaled half | calibrated | calibrated half | k | τ | n | median std | "
+        "median \\|error\\| | mean error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for method, (grid, kind, draws, seconds, _, rows) in results.items():
         for r in rows:
@@ -357,7 +366,8 @@ def table(results: dict[str, tuple], n_cal: int, n_test: int, command: str) -> s
                 f"| {method} | {grid}² | {kind} | {draws} | {seconds:.1f} | {r.quantity} | "
                 f"{r.level} % | {100 * r.raw:.1f} % | {100 * r.scaled:.1f} % | "
                 f"{r.scaled_half:.3g} | {100 * r.calibrated:.1f} % | {r.calibrated_half:.3g} | "
-                f"{r.multiplier:.2f} | {r.floor:.3g} | {r.n} |"
+                f"{r.multiplier:.2f} | {r.floor:.3g} | {r.n} | {r.median_std:.2g} | "
+                f"{r.median_error:.2g} | {r.mean_error:.2g} |"
             )
     lines += [
         "",
