@@ -363,3 +363,23 @@ def test_distribution_1d_with_decay_fit_and_regions(close_figures):
         plot_distribution(f[:-1], g)
     with pytest.raises(ValueError, match="tau is required"):
         plot_distribution(f, g, data=S)
+
+
+def test_error_bars_from_bootstrap_rows(close_figures):
+    row = {
+        "name": "main",
+        "position1": 10**-0.5,
+        "log_position1": -0.5,
+        "log_position1_pm68": 0.1,
+        "position2": 10**-1.4,
+        "log_position2": -1.4,
+        "log_position2_pm68": 0.05,
+    }
+    fig = plot_map(two_peak_map(), G1, G2, ("T1_IR", "T2"), uncertainty=[row, {"name": "x"}])
+    close_figures.append(fig)
+    (bars,) = fig.axes[0].containers
+    _, _, (xbar, ybar) = bars.lines
+    (y0, y1) = sorted(ybar.get_segments()[0][:, 1])
+    assert np.log10([y0 / 1e3, y1 / 1e3]) == pytest.approx([-0.6, -0.4])  # ms on the axis
+    (x0, x1) = sorted(xbar.get_segments()[0][:, 0])
+    assert np.log10([x0 / 1e3, x1 / 1e3]) == pytest.approx([-1.45, -1.35])

@@ -13,6 +13,9 @@ from laplace_inv import Kernel2D, KernelAxis, TikhonovInverter
 from laplace_inv.analysis.calibration import (
     GAUSSIAN,
     conformal_multipliers,
+    fit_calibration,
+    floors_for,
+    half_width,
     load_calibration,
     method_key,
     multipliers_for,
@@ -98,6 +101,11 @@ def test_bootstrap_regions_and_peaks(scenario, global_fit):
     assert {"fraction_pm68", "position1_lo95", "log_width2_pm68"} <= rows[0].keys()
     with pytest.raises(ValueError, match="level"):
         main.fraction_interval("90")
+    from laplace_inv.plotting import plot_map
+
+    k = scenario.kernel
+    fig = plot_map(res.map, k.grid1, k.grid2, k.kinds, regions=REGIONS, uncertainty=res)
+    assert len(fig.axes[0].containers) == len(res.regions) + len(res.peaks)
 
 
 def test_bootstrap_resampled_for_other_methods(scenario):
@@ -158,27 +166,86 @@ def test_conformal_multipliers():
 def test_shipped_calibration_and_keys(tmp_path, scenario):
     data = load_calibration()
     assert "command" in data and isinstance(data["methods"], dict)
+    assert {"tikhonov-global", "tikhonov-upen", "l1", "dlemlr"} <= data["methods"].keys()
     for entry in data["methods"].values():
         assert entry["fraction"]["95"] >= entry["fraction"]["68"] > 0
+        assert entry["log_position"]["95"] >= entry["log_position"]["68"] > 0
+        assert all(v >= 0 for v in entry["floor"].values())
     assert method_key(TikhonovInverter(scenario.kernel)) == "tikhonov-upen"
     raw, calibrated = multipliers_for("no-such-method", None)
     assert not calibrated and raw["fraction"] == GAUSSIAN
+    assert floors_for("no-such-method", None) == {q: 0.0 for q in raw}
     bad = tmp_path / "c.json"
     bad.write_text(json.dumps({"nothing": 1}))
     with pytest.raises(ValueError, match="methods"):
         multipliers_for("x", bad)
 
 
+def test_fit_calibration_learns_a_floor_when_bias_dominates():
+    rng = np.random.default_rng(0)
+    std = rng.uniform(0.001, 0.002, 3000)
+    biased = fit_calibration(0.05 * rng.standard_normal(3000), std)
+    assert biased["floor"] > 0.01
+    half = half_width(std, biased["multiplier"]["68"], biased["floor"])
+    assert np.median(half) == pytest.approx(0.05, rel=0.15)
+    assert biased["multiplier"]["95"] > biased["multiplier"]["68"]
+    # Errors in proportion to the std: no floor is needed, the multiplier does the work.
+    wide = rng.uniform(0.001, 0.1, 3000)
+    plain = fit_calibration(2.0 * wide * rng.standard_normal(3000), wide)
+    assert plain["floor"] < np.median(wide)
+    lo, hi = np.quantile(wide, [0.1, 0.9])
+    k68 = plain["multiplier"]["68"]
+    assert half_width(hi, k68, plain["floor"]) > 2.0 * half_width(lo, k68, plain["floor"])
+    covered = np.abs(2.0 * wide * rng.standard_normal(3000)) <= half_width(
+        wide, k68, plain["floor"]
+    )
+    assert covered.mean() == pytest.approx(0.68, abs=0.04)
+    with pytest.raises(ValueError, match="no finite"):
+        fit_calibration([np.nan], [1.0])
+    assert half_width(np.array([3.0, 0.0]), 2.0, 4.0).tolist() == [10.0, 8.0]
+
+
+def test_floor_widens_calibrated_intervals(scenario, global_fit):
+    est, _ = global_fit
+    table = {
+        "methods": {
+            "tikhonov-global": {
+                "fraction": {"68": 1.5, "95": 3.0},
+                "log_position": {"68": 2.0, "95": 4.0},
+                "floor": {"fraction": 0.02, "log_position": 0.01},
+            }
+        }
+    }
+    assert floors_for("tikhonov-global", table)["log_width"] == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = bootstrap(est, scenario.data, regions=REGIONS, calibration=table)
+    main = res.regions[0]
+    assert main.fraction_pm == pytest.approx(1.5 * np.hypot(main.fraction_std, 0.02))
+    lo, hi = main.log_mean_interval("95")[0]
+    assert hi - lo == pytest.approx(8.0 * np.hypot(main.log_mean_std[0], 0.01))
+    assert res.table()[0]["fraction_pm68"] == pytest.approx(main.fraction_pm)
+
+
 def test_coverage_benchmark_pipeline(tmp_path, scenario):
-    from benchmarks.bench_coverage import make_cases, method_records, summarise, table
+    from benchmarks.bench_coverage import FAMILIES, make_cases, method_records, summarise, table
 
     kernel = scenario.kernel
-    cases = {"test": make_cases(kernel, 3, seed=2), "cal": make_cases(kernel, 3, seed=1)}
+    cases = {"test": make_cases(kernel, 4, seed=2), "cal": make_cases(kernel, 4, seed=1)}
+    assert [c.family for c in cases["test"]] == list(range(len(FAMILIES)))
+    for case in cases["test"]:
+        frac, mean, _ = case.truth
+        assert len(case.boxes) == frac.size == mean.shape[0]
+        assert np.all((frac > 0.5 / len(case.boxes)) & (frac <= 1.0 + 1e-9))
     recs, seconds = method_records("tikhonov-global", kernel, cases, 30, tmp_path)
     again, _ = method_records("tikhonov-global", kernel, cases, 30, tmp_path)  # from cache
-    np.testing.assert_array_equal(recs["test"]["fraction_err"], again["test"]["fraction_err"])
-    mult, rows = summarise(recs["cal"], recs["test"])
-    assert {r[0] for r in rows} == {"fraction", "log_position", "log_width"}
-    assert all(0.0 <= r[2] <= 1.0 and 0.0 <= r[3] <= 1.0 for r in rows)
-    report = table({"tikhonov-global": ("linear", 30, seconds, mult, rows)}, 3, 3, "cmd")
-    assert "| tikhonov-global | linear | 30 |" in report and "Not run" in report
+    np.testing.assert_array_equal(recs["test"]["fraction_est"], again["test"]["fraction_est"])
+    fits, rows = summarise(recs["cal"], recs["test"])
+    assert {r.quantity for r in rows} == {"fraction", "log_position", "log_width"}
+    assert all(0.0 <= r.raw <= 1.0 and 0.0 <= r.calibrated <= 1.0 for r in rows)
+    assert all(len(r.by_family) == len(FAMILIES) for r in rows)
+    assert all(fit["floor"] >= 0 for fit in fits.values())
+    results = {"tikhonov-global": (24, "linear", 30, seconds, fits, rows)}
+    report = table(results, 4, 4, "cmd")
+    assert "| tikhonov-global | 24² | linear | 30 |" in report and "Not run" in report
+    assert "per family" in report

@@ -16,8 +16,9 @@ Each region and each automatic peak (a watershed basin of the fitted map, the sa
 `laplace_inv.metrics.find_peaks`) gets its fraction, signal-weighted log10 positions and
 widths measured on the fitted map and on every draw; the standard deviation over draws is
 the raw uncertainty. A bootstrap does not see the regularisation bias, so the half-widths
-of the 68 % and 95 % intervals are the std times per-method multipliers learned on
-simulated maps (`laplace_inv.analysis.calibration`); peaks use the regions' multipliers.
+of the 68 % and 95 % intervals are ``k · √(std² + τ²)``, with a multiplier ``k`` and a bias
+floor ``τ`` learned per method and quantity on simulated maps
+(`laplace_inv.analysis.calibration`); peaks use the regions' values.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from laplace_inv.analysis.calibration import method_key, multipliers_for
+from laplace_inv.analysis.calibration import floors_for, half_width, method_key, multipliers_for
 from laplace_inv.analysis.draws import (
     linear_response_maps,
     resampled_maps,
@@ -52,11 +53,12 @@ class _Interval:
     log_mean_std: tuple[float, ...]
     log_width_std: tuple[float, ...]
     multipliers: dict[str, dict[str, float]] = field(repr=False)
+    floors: dict[str, float] = field(default_factory=dict, repr=False)
 
     def _half(self, quantity: str, level: str, std: float) -> float:
         if level not in ("68", "95"):
             raise ValueError(f"level must be '68' or '95', got {level!r}")
-        return self.multipliers[quantity][level] * std
+        return half_width(std, self.multipliers[quantity][level], self.floors.get(quantity, 0.0))
 
     @property
     def fraction_pm(self) -> float:
@@ -270,6 +272,7 @@ def _intervals(
     fitted: tuple[np.ndarray, ...],
     draws: tuple[np.ndarray, ...],
     multipliers: dict[str, dict[str, float]],
+    floors: dict[str, float],
     extra: tuple[str, list[Any]],
 ) -> list[Any]:
     f0, m0, w0 = fitted
@@ -290,6 +293,7 @@ def _intervals(
                 log_mean_std=tuple(float(v) for v in m_std[r]),
                 log_width_std=tuple(float(v) for v in w_std[r]),
                 multipliers=multipliers,
+                floors=floors,
                 **{extra[0]: extra[1][r]},
             )
         )
@@ -357,6 +361,7 @@ def bootstrap(
     maps, kind = _draw_maps(estimator, result, sigma, n_draws, rng)
     method = method_key(estimator)
     multipliers, calibrated = multipliers_for(method, calibration)
+    floors = floors_for(method, calibration if calibrated else False)
     g1, g2 = result.grid1, result.grid2
     logs = list(np.meshgrid(np.log10(g1), np.log10(g2), indexing="ij"))
 
@@ -374,6 +379,7 @@ def bootstrap(
             fitted,
             mask_stats(maps, r_masks, logs),
             multipliers,
+            floors,
             ("stats", stats),
         )
     if peaks:
@@ -384,6 +390,7 @@ def bootstrap(
             fitted,
             mask_stats(maps, p_masks, logs),
             multipliers,
+            floors,
             ("peak", peaks),
         )
     return UncertaintyResult(

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from laplace_inv.metrics import _check_map, projections
 from laplace_inv.plotting import PEAK_THRESHOLD
 from laplace_inv.plotting._style import check_kinds
+from laplace_inv.plotting.extent import resolve_limits
 from laplace_inv.plotting.maps import plot_map, set_colorbar_ticks
 
 __all__ = ["plot_comparison"]
@@ -43,6 +44,7 @@ def plot_comparison(
     decades: float = 2.0,
     regions: Sequence[Any] | None = None,
     peak_threshold: float = PEAK_THRESHOLD,
+    limits: Any = None,
 ) -> Figure:
     """Several maps side by side, one column per method, each with its projections.
 
@@ -77,6 +79,9 @@ def plot_comparison(
         Regions outlined on every panel (see `plot_map`).
     peak_threshold : float
         Smallest share of the signal a labelled peak holds.
+    limits : None, "auto" or ((low1, high1), (low2, high2)), optional
+        The part of the grid shown on every panel (see `plot_map`); ``"auto"`` keeps the
+        part where any of the maps holds signal.
 
     Returns
     -------
@@ -97,6 +102,7 @@ def plot_comparison(
     kinds = check_kinds(kinds)
     columns = ([("Truth", truth)] if truth is not None else []) + results
     maps = [_check_map(F, grid1, grid2, name)[0] for name, F in columns]
+    view = resolve_limits(limits, maps, grid1, grid2, decades if intensity == "log" else 2.0)
     vmax = max(float(F.max()) for F in maps) if shared_scale else None
     pmax = None
     if shared_scale:
@@ -129,6 +135,7 @@ def plot_comparison(
             regions=regions,
             peak_threshold=peak_threshold,
             projection_max=pmax if pmax and pmax > 0 else None,
+            limits=view,
         )
         last = ax
     meshes = [c for c in last.collections if isinstance(c, QuadMesh)] if last else []

@@ -30,6 +30,7 @@ from laplace_inv.plotting._style import (
     factor,
     has_diagonal,
 )
+from laplace_inv.plotting.extent import resolve_limits
 from laplace_inv.plotting.labels import label_peaks
 from laplace_inv.plotting.layout import Panel, carve, main_size_points
 from laplace_inv.plotting.regions import draw_error_bars_2d, draw_regions_2d
@@ -170,6 +171,7 @@ def plot_map(
     uncertainty: Any = None,
     peak_threshold: float = PEAK_THRESHOLD,
     projection_max: float | None = None,
+    limits: Any = None,
 ) -> Figure:
     """Draw a 2D map as filled contours on log axes with its projections and a colour bar.
 
@@ -222,6 +224,10 @@ def plot_map(
         Smallest share of the signal a labelled peak holds (shared with the CLI tables).
     projection_max : float, optional
         Upper limit of both projection axes (to share them between panels).
+    limits : None, "auto" or ((low1, high1), (low2, high2)), optional
+        The part of the grid shown, in SI units: the full grid (None), the part holding
+        signal plus 0.4 decade (``"auto"``, see `laplace_inv.plotting.extent.auto_limits`),
+        or explicit ranges of axis 1 and axis 2.
 
     Returns
     -------
@@ -257,8 +263,13 @@ def plot_map(
     x_edges, y_edges = edges(g2) * f2, edges(g1) * f1
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlim(x_edges[0], x_edges[-1])
-    ax.set_ylim(y_edges[0], y_edges[-1])
+    view = resolve_limits(limits, [Fc], g1, g2, depth=decades if intensity == "log" else 2.0)
+    if view is None:
+        ax.set_xlim(x_edges[0], x_edges[-1])
+        ax.set_ylim(y_edges[0], y_edges[-1])
+    else:
+        ax.set_xlim(view[1][0] * f2, view[1][1] * f2)
+        ax.set_ylim(view[0][0] * f1, view[0][1] * f1)
     label1, label2 = axis_labels(kinds, log_scale_units)
     ax.set_xlabel(label2)
     ax.set_ylabel(label1)
@@ -270,9 +281,9 @@ def plot_map(
             x,
             y,
             ref / ref.max(),
-            levels=[0.1, 0.3, 0.5, 0.7, 0.9],
+            levels=[0.1, 0.5],
             colors=REF_COLOUR,
-            linewidths=0.8,
+            linewidths=0.7,
             zorder=3,
         )
     handles: list = []

@@ -125,11 +125,13 @@ def error_bars(row: Any, n_axes: int) -> tuple[np.ndarray, np.ndarray] | None:
     """``(position, [[minus...], [plus...]])`` in SI from one row, or None if incomplete.
 
     A row gives ``position`` and either ``position_lo``/``position_hi`` (the interval) or
-    ``position_err`` (a symmetric ±), one value per axis.
+    ``position_err`` (a symmetric ±), one value per axis; or it is a row of
+    `laplace_inv.analysis.uncertainty.UncertaintyResult.table` (``position1``,
+    ``log_position1``, ``log_position1_pm68``, ...), drawn as its 68 % interval.
     """
     pos = _get(row, "position")
     if pos is None:
-        return None
+        return _bootstrap_bars(row, n_axes)
     pos = np.atleast_1d(np.asarray(pos, dtype=float))[:n_axes]
     lo, hi, err = (_get(row, k) for k in ("position_lo", "position_hi", "position_err"))
     if lo is not None and hi is not None:
@@ -140,6 +142,18 @@ def error_bars(row: Any, n_axes: int) -> tuple[np.ndarray, np.ndarray] | None:
         err = np.atleast_1d(np.asarray(err, dtype=float))[:n_axes]
         return pos, np.vstack([err, err])
     return None
+
+
+def _bootstrap_bars(row: Any, n_axes: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The 68 % position intervals of a bootstrap table row, or None if it is not one."""
+    keys = [(f"log_position{k}", f"log_position{k}_pm68") for k in range(1, n_axes + 1)]
+    values = [(_get(row, m), _get(row, h)) for m, h in keys]
+    if any(m is None or h is None for m, h in values):
+        return None
+    mean = np.array([float(m) for m, _ in values])
+    half = np.array([float(h) for _, h in values])
+    pos = 10.0**mean
+    return pos, np.vstack([pos - 10.0 ** (mean - half), 10.0 ** (mean + half) - pos])
 
 
 def draw_error_bars_2d(ax: Axes, uncertainty: Any, f1: float, f2: float) -> int:
