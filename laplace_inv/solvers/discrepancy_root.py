@@ -69,31 +69,40 @@ def best_fit(op: CompressedOperator, S_c: np.ndarray) -> BestFit | None:
 class SupportModel:
     """The misfit of unconstrained Tikhonov on a fixed set of bins, as a function of α.
 
-    With ``G_PP = V diag(λ) Vᵀ`` the Gram block of the bins and ``b_P`` their part of
-    ``K̃ᵀS̃``, the misfit exceeds its least-squares value on the bins by
-    ``E(α) = Σ (α/(λₖ + α))² cₖ²``, ``cₖ² = (vₖᵀb_P)²/λₖ``. At a solved α whose positive
-    bins these are, the non-negative misfit and this model agree in value and slope (the
-    optimality conditions are equalities on the support), so a step of the model is a
-    Newton-like step of the root search.
+    With ``A_P`` the compressed kernel's columns for the bins and ``λₖ``, ``uₖ`` the
+    eigenpairs of ``A_P A_Pᵀ``, the misfit exceeds its least-squares value on the bins by
+    ``E(α) = Σ (α/(λₖ + α))² cₖ²``, ``cₖ = uₖᵀS̃``. At a solved α whose positive bins these
+    are, the non-negative misfit and this model agree in value and slope (the optimality
+    conditions are equalities on the support), so a step of the model is a Newton-like step
+    of the root search. The eigenvalues come from the smaller of ``A_PᵀA_P`` (the Gram block,
+    for few bins) and ``A_P A_Pᵀ`` (for many).
 
     Examples
     --------
-    >>> G = np.diag([4.0, 1.0])
-    >>> model = SupportModel(lambda idx: G[np.ix_(idx, idx)], np.array([2.0, 1.0]),
-    ...                      np.array([True, True]))
-    >>> round(model.excess(1.0), 6)  # (1/5)²·1 + (1/2)²·1
-    0.29
+    >>> op = CompressedOperator.from_matrices(np.diag([2.0, 1.0]), np.ones((1, 1)), 1e-12)
+    >>> model = SupportModel(op, np.array([[2.0], [1.0]]), np.array([[True], [True]]))
+    >>> round(model.excess(1.0), 6)  # (1/5)²·4 + (1/2)²·1 ... in the eigenbasis
+    0.41
     """
 
-    def __init__(self, gram_block, b: np.ndarray, support: np.ndarray) -> None:
+    def __init__(self, op: CompressedOperator, S_c: np.ndarray, support: np.ndarray) -> None:
         idx = np.flatnonzero(np.asarray(support).ravel())
-        if idx.size:
-            lam, V = np.linalg.eigh(gram_block(idx))
+        self.lam = self.c2 = np.zeros(0)
+        if not idx.size:
+            return
+        rows, cols = np.divmod(idx, op.map_shape[1])
+        if idx.size <= S_c.size:
+            lam, V = np.linalg.eigh(op.gram1[rows][:, rows] * op.gram2[cols][:, cols])
+            keep = lam > 1e-12 * max(float(lam[-1]), 1e-300)
+            b = op.adjoint(S_c).ravel()[idx]
+            self.lam = lam[keep]
+            self.c2 = (V[:, keep].T @ b) ** 2 / self.lam
+        else:
+            A = (op.K1[:, None, rows] * op.K2[None, :, cols]).reshape(S_c.size, idx.size)
+            lam, U = np.linalg.eigh(A @ A.T)
             keep = lam > 1e-12 * max(float(lam[-1]), 1e-300)
             self.lam = lam[keep]
-            self.c2 = (V[:, keep].T @ np.asarray(b).ravel()[idx]) ** 2 / self.lam
-        else:
-            self.lam = self.c2 = np.zeros(0)
+            self.c2 = (U[:, keep].T @ S_c.ravel()) ** 2
 
     def excess(self, alpha: float) -> float:
         """``E(α)``."""
@@ -148,15 +157,13 @@ def discrepancy_root(
     if not gap > 0:
         return None
     lo_lim, hi_lim = np.log(bounds[0]), np.log(bounds[1])
-    b = op.adjoint(S_c)
-    gram_block = _gram_block(op)
     points: list[tuple[float, float, PathPoint]] = []  # (log α, g, point)
     # Steps aim inside the accepted band, so that a step lands on the good side.
     aim = 0.5 * float(np.log1p(-MISFIT_RTOL))
     goal = fit.misfit + gap * float(np.exp(aim))
     latest = PathPoint(0.0, fit.F, fit.misfit, 0.0)
     for _ in range(MAX_SOLVES):
-        model = SupportModel(gram_block, b, latest.F > 0)
+        model = SupportModel(op, S_c, latest.F > 0)
         log_a = float(np.log(model.alpha_for(latest.misfit, latest.alpha, goal, bounds)))
         lo, hi = _bracket(points)
         if lo is not None and hi is not None and not lo[0] < log_a < hi[0]:

@@ -126,8 +126,9 @@ def global_tikhonov(
     Returns
     -------
     SolverResult
-        ``info`` holds ``method``, ``alpha``, ``alpha_rule``, ``dof`` and, for a rule, the
-        path (``alpha_path``, ``misfit_path``, ``norm_path``, ``dof_path``).
+        ``info`` holds ``method``, ``alpha``, ``alpha_rule``, ``dof``, ``converged`` (every
+        solve met its tolerance before its cap) and, for a rule, the solved points
+        (``alpha_path``, ``misfit_path``, ``norm_path``, ``dof_path``).
     """
     solves = _Solves(op, S_c, max_iter, tol)
     prob, solve = solves.prob, solves.brd
@@ -158,7 +159,7 @@ def global_tikhonov(
             dof_path=np.array([p.dof for p in points]),
         )
     n_iter = solves.iterations
-    info.update(alpha=best.alpha, dof=best.dof, iterations=n_iter)
+    info.update(alpha=best.alpha, dof=best.dof, iterations=n_iter, converged=solves.converged)
     logger.debug(
         "global Tikhonov: alpha=%.3g (%s), dof=%.1f, %d iterations",
         best.alpha,
@@ -166,7 +167,7 @@ def global_tikhonov(
         best.dof,
         n_iter,
     )
-    return SolverResult(best.F, n_iter, True, info)
+    return SolverResult(best.F, n_iter, solves.converged, info)
 
 
 class _Solves:
@@ -177,6 +178,7 @@ class _Solves:
         self.prob = op.pairs()
         self.s = self.prob.data(S_c)
         self.iterations = 0
+        self.converged = True
 
     def point(self, a: float, F: np.ndarray, dof: float, dual: np.ndarray) -> PathPoint:
         # Misfit over every compressed entry, the pairs BRD dropped included.
@@ -190,6 +192,7 @@ class _Solves:
         )
         if not res.converged:
             warn_not_converged("BRD (global Tikhonov)", res.iterations, self.tol)
+            self.converged = False
         self.iterations += res.iterations
         return self.point(a, res.map, res.info["dof"], res.info["dual"])
 
