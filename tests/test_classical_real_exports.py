@@ -7,8 +7,7 @@ skipped, and so are exports that the readers or kernels of this checkout cannot 
 (1D decays where 1D inversion is not available). A synthetic export of the held-back
 Spinsolve T1IRT2 layout (16 × 1024, imperfect inversion and a baseline offset) stands in
 for it. The 1D exports are also inverted at the solver level (one axis and a singleton
-second axis): global Tikhonov converges on all of them; UPEN's outer loop still cycles to
-its cap on six (marked xfail, open).
+second axis): both converge on all of them (UPEN's penalty acts along the one real axis).
 """
 
 from __future__ import annotations
@@ -99,15 +98,6 @@ def test_converges_on_the_t1irt2_export_layout(penalty: str) -> None:
 ONE_D = tuple(
     name for name in EXPORTS if name.startswith("nmrinversions_examples/") and "." in name
 )
-#: 1D exports where the UPEN outer loop still cycles to its cap (solver level, 100 grid points).
-UPEN_1D_CYCLES = {
-    "nmrinversions_examples/csv/CPMG_graphene.csv",
-    "nmrinversions_examples/csv/IR_sandstone.csv",
-    "nmrinversions_examples/geospec_txt/CPMG_bunter.txt",
-    "nmrinversions_examples/geospec_txt/IR_bunter.txt",
-    "nmrinversions_examples/tecmag_tnt/CPMG_silicon_oil.tnt",
-    "nmrinversions_examples/bruker/minispec/cpmg.dps",
-}
 
 
 def _one_d_problem(name: str):
@@ -141,20 +131,7 @@ def test_global_tikhonov_solver_converges_on_1d_export(name: str) -> None:
     assert res.info["converged"] is True and res.map.min() >= 0
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                reason="UPEN's outer loop cycles on this 1D export (known, open)", strict=False
-            ),
-        )
-        if n in UPEN_1D_CYCLES
-        else n
-        for n in ONE_D
-    ],
-)
+@pytest.mark.parametrize("name", ONE_D)
 def test_upen_solver_converges_on_1d_export(name: str) -> None:
     from laplace_inv.solvers.upen import upen_solve
 

@@ -19,7 +19,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.ndimage import maximum_filter
 
 from laplace_inv.operator import CompressedOperator
-from laplace_inv.operator.forms import laplacian
+from laplace_inv.operator.forms import laplacian, laplacian_matrix
 
 #: Largest free set solved by a dense Cholesky factorisation; larger ones use PCG.
 MAX_DENSE = 2500
@@ -36,11 +36,62 @@ KKT_RTOL = 1e-7
 INNER_RTOL = 1e-6
 
 
+def grid_laplacian(F: np.ndarray) -> np.ndarray:
+    """The Laplacian along the map's axes of more than one bin, zero values outside the grid.
+
+    On a 2D map it is the 5-point ``4F_ij − ΣF_neighbours``; on a 1D map (a singleton
+    second axis) the second difference ``2F_i − F_{i−1} − F_{i+1}``, not a 5-point stencil
+    whose missing neighbours would charge the map's own value.
+
+    Examples
+    --------
+    >>> grid_laplacian(np.ones((3, 3)))[1].tolist()
+    [1.0, 0.0, 1.0]
+    >>> grid_laplacian(np.ones((3, 1))).ravel().tolist()
+    [1.0, 0.0, 1.0]
+    """
+    if min(F.shape) > 1:
+        return laplacian(F)
+    out = np.zeros_like(F)
+    for axis in (0, 1):
+        if F.shape[axis] > 1:
+            P = np.moveaxis(np.pad(F, [(1, 1) if a == axis else (0, 0) for a in (0, 1)]), axis, 0)
+            out += np.moveaxis(2.0 * np.moveaxis(F, axis, 0) - P[:-2] - P[2:], 0, axis)
+    return out
+
+
+def grid_laplacian_matrix(shape: tuple[int, int]) -> sp.csc_matrix:
+    """Sparse matrix of `grid_laplacian` acting on C-order flattened maps.
+
+    Examples
+    --------
+    >>> L = grid_laplacian_matrix((4, 1))
+    >>> bool(np.allclose(L @ np.arange(4.0), grid_laplacian(np.arange(4.0)[:, None]).ravel()))
+    True
+    """
+    n1, n2 = shape
+    if min(n1, n2) > 1:
+        return laplacian_matrix(shape)
+
+    def second_difference(n: int) -> sp.spmatrix:
+        if n == 1:
+            return sp.csc_matrix((1, 1))
+        return sp.diags([-np.ones(n - 1), 2.0 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
+
+    L = sp.kron(second_difference(n1), sp.identity(n2)) + sp.kron(
+        sp.identity(n1), second_difference(n2)
+    )
+    return sp.csc_matrix(L)
+
+
 def slope_curvature(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Slope ``p = √(px² + py²)`` (forward differences, zero outside) and curvature ``|LF|``."""
-    px = np.diff(F, axis=0, append=0.0)
-    py = np.diff(F, axis=1, append=0.0)
-    return np.sqrt(px * px + py * py), np.abs(laplacian(F))
+    """Slope ``p = √(px² + py²)`` (forward differences, zero outside) and curvature ``|LF|``.
+
+    An axis of one bin has no slope along it.
+    """
+    px = np.diff(F, axis=0, append=0.0) if F.shape[0] > 1 else np.zeros_like(F)
+    py = np.diff(F, axis=1, append=0.0) if F.shape[1] > 1 else np.zeros_like(F)
+    return np.sqrt(px * px + py * py), np.abs(grid_laplacian(F))
 
 
 def upen_weights(
@@ -77,21 +128,20 @@ class _Quadratic:
 
     def value(self, F: np.ndarray) -> float:
         r = self.comp.forward(F) - self.S_c
-        LF = laplacian(F)
+        LF = grid_laplacian(F)
         return 0.5 * float(np.vdot(r, r)) + 0.5 * float(np.vdot(LF, self.lam * LF))
 
     def grad(self, F: np.ndarray) -> np.ndarray:
-        return self.comp.gram_apply(F) - self.B + laplacian(self.lam * laplacian(F))
+        return self.comp.gram_apply(F) - self.B + grid_laplacian(self.lam * grid_laplacian(F))
 
     def hess_apply(self, V: np.ndarray) -> np.ndarray:
-        return self.comp.gram_apply(V) + laplacian(self.lam * laplacian(V))
+        return self.comp.gram_apply(V) + grid_laplacian(self.lam * grid_laplacian(V))
 
     def hess_diag(self) -> np.ndarray:
         d = np.outer(np.diag(self.comp.gram1), np.diag(self.comp.gram2))
-        lam = self.lam
-        # diag(Lᵀ Λ L)_k = Σ_i λ_i L_ik²: 16 λ_k from the centre plus λ of each neighbour.
-        P = np.pad(lam, 1)
-        return d + 16.0 * lam + P[:-2, 1:-1] + P[2:, 1:-1] + P[1:-1, :-2] + P[1:-1, 2:]
+        # diag(Lᵀ Λ L)_k = Σ_i λ_i L_ik².
+        pen = self.Lmat.multiply(self.Lmat).T @ self.lam.ravel()
+        return d + np.asarray(pen).reshape(self.lam.shape)
 
     def reduced_hessian(self, free: np.ndarray) -> np.ndarray:
         n2 = self.lam.shape[1]
