@@ -1,7 +1,9 @@
 """Time one cement map per method in a fresh process, warm, and beside a busy process.
 
 Methods: UPEN, global Tikhonov (with its automatic α), L1 and DLEMLR (``from_pretrained``),
-each built with `laplace_inv.methods.make_inverter` as a user would. The map is the real
+each built with `laplace_inv.methods.make_inverter` as a user would, and FLINT (flintpy-nmr)
+at α = 3 when installed (warm conditions only), with the ratio FLINT / global Tikhonov per
+round and L1's objective and duality gap against a tight reference solve. The map is the real
 cement IR-CPMG data (``LAPLACE_INV_DATA``) when available, else the cement-like simulation,
 on the 64 × 64 grid. Three conditions, reported apart:
 
@@ -33,8 +35,16 @@ import numpy as np
 
 from benchmarks.markdown import emit_table
 
-METHODS = ("upen", "tikhonov", "l1", "dlemlr")
-LABELS = {"upen": "UPEN", "tikhonov": "global Tikhonov", "l1": "L1", "dlemlr": "DLEMLR"}
+METHODS = ("upen", "tikhonov", "l1", "dlemlr", "flint3")
+LABELS = {
+    "upen": "UPEN",
+    "tikhonov": "global Tikhonov",
+    "l1": "L1",
+    "dlemlr": "DLEMLR",
+    "flint3": "FLINT α = 3 (flintpy-nmr)",
+}
+#: Methods run in fresh processes (FLINT is a peer: warm conditions only).
+FRESH_METHODS = ("upen", "tikhonov", "l1", "dlemlr")
 MODES = ("default", "limit_threads")
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,7 +71,8 @@ t2 = time.perf_counter()
 est = make_inverter(sys.argv[1], kernel)
 t3 = time.perf_counter()
 if sys.argv[2] == "limit_threads":
-    with limit_threads() as n:
+    # torch only for DLEMLR: limiting it would import it inside the timed call.
+    with limit_threads(torch=sys.argv[1] == "dlemlr") as n:
         est.invert(S)
 else:
     n = None
@@ -102,6 +113,46 @@ def stop_busy(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+class FlintAtThree:
+    """FLINT at α = 3 with the estimators' ``invert(S)`` call."""
+
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+
+    def invert(self, S: np.ndarray) -> np.ndarray:
+        from laplace_inv.bench.peers import FLINT_ALPHA, flint_invert
+
+        return flint_invert(S, self.kernel, FLINT_ALPHA)
+
+
+def build(method: str, kernel: Any) -> Any:
+    if method == "flint3":
+        return FlintAtThree(kernel)
+    from laplace_inv.methods import make_inverter
+
+    return make_inverter(method, kernel)
+
+
+def ratio_lines(warm: dict, busy: dict) -> list[str]:
+    """FLINT α = 3 time / global Tikhonov time, call by call (same round and mode)."""
+    if ("flint3", MODES[0]) not in warm or ("tikhonov", MODES[0]) not in warm:
+        return []
+    out = [
+        "FLINT α = 3 / global Tikhonov (auto α), call by call in the same round (median "
+        "[min-max]; above 1 means laplace_inv is faster):",
+        "",
+        "| threads | warm | warm + busy process |",
+        "|---|---|---|",
+    ]
+    for mode in MODES:
+        cells = []
+        for cond in (warm, busy):
+            r = np.asarray(cond["flint3", mode][0]) / np.asarray(cond["tikhonov", mode][0])
+            cells.append(f"{np.median(r):.2g} [{r.min():.2g}-{r.max():.2g}]")
+        out.append(f"| {mode} | {cells[0]} | {cells[1]} |")
+    return out
+
+
 def time_call(est: Any, S: np.ndarray, mode: str) -> tuple[float, int | None]:
     from laplace_inv.threads import limit_threads
 
@@ -132,6 +183,7 @@ def fresh_runs(methods: list[str], runs: int) -> dict:
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     )
+    methods = [m for m in methods if m in FRESH_METHODS]
     out: dict = {(m, mode): [] for m in methods for mode in MODES}
     for r in range(runs):
         for method in methods:
@@ -201,22 +253,30 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or args.repeats < 1 or args.fresh < 0:
         p.error(f"methods must be among {METHODS} (got {unknown}); repeats >= 1, fresh >= 0")
 
-    from laplace_inv.methods import make_inverter
+    from laplace_inv.bench.peers import peer_available
     from laplace_inv.threads import available_cpus, machine_load
 
+    if "flint3" in methods and not peer_available("flint"):
+        methods.remove("flint3")  # flintpy-nmr not installed: no peer row
     kernel, S, source = load_case()
     load_before = machine_load()
     t_start = time.perf_counter()
     fresh = fresh_runs(methods, args.fresh)
-    estimators = {m: make_inverter(m, kernel) for m in methods}
+    estimators = {m: build(m, kernel) for m in methods}
     for est in estimators.values():
-        est.invert(S)  # untimed warm-up: caches, compression, lazy imports
+        for mode in MODES:  # untimed warm-up: caches, compression, lazy imports (torch too)
+            time_call(est, S, mode)
     warm = warm_rounds(estimators, S, args.repeats)
     busy_proc = start_busy()
     try:
         busy = warm_rounds(estimators, S, args.repeats)
     finally:
         stop_busy(busy_proc)
+    l1 = None
+    if "l1" in methods:
+        from benchmarks.bench_peers import l1_lines, l1_reference
+
+        l1 = l1_lines(l1_reference(kernel, S, 0.01))
     elapsed = time.perf_counter() - t_start
 
     command = "python -m benchmarks.bench_load " + " ".join(argv or sys.argv[1:])
@@ -232,13 +292,18 @@ def main(argv: list[str] | None = None) -> int:
         "`import laplace_inv` and the method's module; build/load = `make_inverter`, for "
         "DLEMLR the weights; first call = the first `invert`; process = the whole wall "
         "time including interpreter start).",
-        f"- Warm: median [min-max] of {args.repeats} calls after one untimed call. Busy: the "
+        f"- Warm: median [min-max] of {args.repeats} calls after one untimed call per mode. "
+        "Busy: the "
         "same while a second process runs 600 × 600 matrix products on 2 threads.",
         "- threads: `default` = the libraries' own thread counts; `limit_threads()` = inside "
         "`laplace_inv.threads.limit_threads()` with the count it chose (the policy: free "
         "CPUs given the load, see docs/guide/threads.md).",
         "",
         *build_table(fresh, warm, busy, methods),
+        "",
+        *ratio_lines(warm, busy),
+        "",
+        *(l1 or []),
         "",
     ]
     emit_table(lines, args.out)

@@ -12,9 +12,15 @@ cement-like simulation, on the 64 × 64 grid. Timed, in interleaved rounds (medi
   (`laplace_inv.bench.peers.iltpy_invert`); it is slow, so it runs in the first
   ``--iltpy-rounds`` rounds only.
 
-Each round runs every method with the libraries' default threads and inside
-``limit_threads(1)`` (one thread each); ratios are peer time / laplace_inv time within the
-same round and thread condition, then the median over rounds.
+Each round runs every method in three conditions: the libraries' default threads, inside
+``limit_threads(1)`` (one thread each), and with default threads while a second process
+keeps both cores busy with matrix products (the loaded machine); ratios are peer time /
+laplace_inv time within the same round and condition, then the median over rounds. Every
+call is warm (one untimed call first). ILTpy runs in the first condition only.
+
+L1 is also checked for accuracy against a reference: Clarabel at tolerance 1e-10 on the
+same loss-free compressed problem (``rtol = 1e-8``), untimed; the table gives L1's
+objective, its relative duality gap and its distance to the reference objective.
 
 Run ``python -m benchmarks.bench_peers --out benchmarks/results/peers.md``.
 """
@@ -43,7 +49,9 @@ LABELS = {
     "iltpy": "ILTpy",
 }
 PEERS = ("flint3", "flint_matched", "iltpy")
-CONDITIONS = ("default threads", "one thread each")
+CONDITIONS = ("default threads", "one thread each", "busy process beside")
+#: Targets of issue 21 on the loaded machine (seconds).
+TARGETS = {"tikhonov": 0.3, "upen": 0.4, "l1": 1.0}
 
 
 def load_case() -> tuple[Any, np.ndarray, float, str]:
@@ -119,6 +127,32 @@ def match_flint_alpha(kernel: Any, S: np.ndarray, target: float, steps: int = 10
     return best
 
 
+def l1_reference(kernel: Any, S: np.ndarray, alpha: float) -> dict:
+    """L1's default solve against Clarabel at tolerance 1e-10 on the loss-free problem."""
+    from laplace_inv.classical.l1 import L1Inverter
+    from laplace_inv.solvers.l1_cvxpy import solve_l1_cvxpy
+    from laplace_inv.solvers.l1_fista import l1_objective
+
+    res = L1Inverter(kernel, alpha=alpha).invert(S)
+    Sn = S / np.abs(S).max()
+    full = kernel.compress(1e-8)
+    S_c = full.project(Sn)
+    t = time.perf_counter()
+    ref, status, _ = solve_l1_cvxpy(kernel, S_c, alpha, rtol=1e-8, solver="CLARABEL", tol=1e-10)
+    ref_time = time.perf_counter() - t
+    ref_obj = l1_objective(full, S_c, ref, alpha) if ref is not None else float("nan")
+    return {
+        "objective": res.info["objective"],
+        "relative_gap": res.info["relative_gap"],
+        "reference": ref_obj,
+        "reference_status": status,
+        "reference_time": ref_time,
+        "shape": res.info["compressed_shape"],
+        "problem_shape": res.info["problem_shape"],
+        "solver": res.info["solver"],
+    }
+
+
 def timed(run: Any, S: np.ndarray, one_thread: bool) -> tuple[float, tuple]:
     from laplace_inv.threads import limit_threads
 
@@ -132,17 +166,26 @@ def timed(run: Any, S: np.ndarray, one_thread: bool) -> tuple[float, tuple]:
 
 def run_rounds(runners: dict, S: np.ndarray, rounds: int, iltpy_rounds: int) -> tuple:
     """Times ``{(condition, name): [s per round]}`` and the first output of each method."""
+    from benchmarks.bench_load import start_busy, stop_busy
+
     times: dict = {}
     outputs: dict = {}
     for r in range(rounds):
-        names = [n for n in runners if n != "iltpy" or r < iltpy_rounds]
-        order = names if r % 2 == 0 else names[::-1]
         for cond in CONDITIONS if r % 2 == 0 else CONDITIONS[::-1]:
-            for name in order:
-                dt, out = timed(runners[name], S, cond == "one thread each")
-                times.setdefault((cond, name), []).append(dt)
-                outputs.setdefault(name, out)
-                print(f"round {r + 1} {cond:16s} {name:14s} {dt:8.3f} s", file=sys.stderr)
+            names = [
+                n for n in runners if n != "iltpy" or (r < iltpy_rounds and cond == CONDITIONS[0])
+            ]
+            order = names if r % 2 == 0 else names[::-1]
+            busy = start_busy() if cond == "busy process beside" else None
+            try:
+                for name in order:
+                    dt, out = timed(runners[name], S, cond == "one thread each")
+                    times.setdefault((cond, name), []).append(dt)
+                    outputs.setdefault(name, out)
+                    print(f"round {r + 1} {cond:20s} {name:14s} {dt:8.3f} s", file=sys.stderr)
+            finally:
+                if busy is not None:
+                    stop_busy(busy)
     return times, outputs
 
 
@@ -174,33 +217,72 @@ def ratio_cell(times: dict, cond: str, peer: str, ours: str) -> str:
 def build_report(times: dict, outputs: dict, meta: dict) -> list[str]:
     names = [n for n in LABELS if n in outputs]
     lines = [
-        "| method | time, default threads (s) | time, one thread (s) | relative residual | "
-        "residual / noise | negative mass |",
-        "|---|---|---|---|---|---|",
+        "| method | time, default threads (s) | time, one thread (s) | time, busy process "
+        "beside (s) | relative residual | residual / noise | negative mass |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in names:
         res = meta["residuals"][name]
+        cells = [fmt_time(times[c, name]) if (c, name) in times else "—" for c in CONDITIONS]
         lines.append(
-            f"| {LABELS[name]} | {fmt_time(times[CONDITIONS[0], name])} | "
-            f"{fmt_time(times[CONDITIONS[1], name])} | {res['relative']:.4f} | "
+            f"| {LABELS[name]} | {' | '.join(cells)} | {res['relative']:.4f} | "
             f"{res['to_noise']:.3f} | {res['negative']:.1%} |"
         )
     lines += [
         "",
-        "Ratios peer time / laplace_inv time (same round and thread condition; median "
-        "[min-max] over rounds; above 1 means laplace_inv is faster):",
+        "Ratios peer time / laplace_inv time (same round and condition; median [min-max] "
+        "over rounds; above 1 means laplace_inv is faster):",
         "",
-        "| peer | vs | default threads | one thread each |",
-        "|---|---|---|---|",
+        "| peer | vs | " + " | ".join(CONDITIONS) + " |",
+        "|---|---|" + "---|" * len(CONDITIONS),
     ]
     for peer in (p for p in PEERS if p in outputs):
         for ours in OURS:
-            lines.append(
-                f"| {LABELS[peer]} | {LABELS[ours]} | "
-                f"{ratio_cell(times, CONDITIONS[0], peer, ours)} | "
-                f"{ratio_cell(times, CONDITIONS[1], peer, ours)} |"
-            )
+            cells = [ratio_cell(times, c, peer, ours) for c in CONDITIONS]
+            lines.append(f"| {LABELS[peer]} | {LABELS[ours]} | {' | '.join(cells)} |")
+    lines += ["", *target_lines(times), "", *l1_lines(meta["l1"])]
     return lines
+
+
+def target_lines(times: dict) -> list[str]:
+    """Issue 21's targets on the loaded machine, met or not (medians)."""
+    busy = CONDITIONS[2]
+    out = ["Targets on the loaded machine (median, busy process beside):", ""]
+    for name, limit in TARGETS.items():
+        if (busy, name) not in times:
+            continue
+        med = float(np.median(times[busy, name]))
+        out.append(
+            f"- {LABELS[name]}: {num(med, 3)} s (target ≤ {limit:g} s: "
+            f"{'met' if med <= limit else 'not met'})"
+        )
+    if (busy, "flint3") in times and (busy, "tikhonov") in times:
+        ratios = [
+            a / b for a, b in zip(times[busy, "flint3"], times[busy, "tikhonov"], strict=False)
+        ]
+        med = float(np.median(ratios))
+        out.append(
+            f"- FLINT α = 3 / global Tikhonov (auto α): {num(med, 2)} (target > 1: "
+            f"{'met' if med > 1 else 'not met'})"
+        )
+    return out
+
+
+def l1_lines(ref: dict) -> list[str]:
+    """L1's accuracy against the tight reference solve."""
+    dev = ref["objective"] / ref["reference"] - 1.0
+    return [
+        "L1 accuracy (α = 0.01, default settings) against the reference solve (Clarabel, "
+        "tolerance 1e-10, same loss-free problem):",
+        "",
+        "| solver | solved on (ranks) | problem (ranks) | objective | relative duality gap | "
+        "reference objective | objective / reference − 1 | reference time (s) |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {ref['solver']} | {ref['shape'][0]} × {ref['shape'][1]} | "
+        f"{ref['problem_shape'][0]} × {ref['problem_shape'][1]} | {ref['objective']:.6g} | "
+        f"{ref['relative_gap']:.1e} | {ref['reference']:.6g} ({ref['reference_status']}) | "
+        f"{dev:+.1e} | {ref['reference_time']:.2f} |",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,13 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         F_tik, off_tik = runners["tikhonov"](S)
+        for name in ("upen", "l1", "flint3"):  # untimed warm-up (ILTpy: too slow to repeat)
+            runners[name](S)
     target = residuals(kernel, S, F_tik, off_tik, sigma)["relative"]
     flint_alpha["value"], matched_residual = match_flint_alpha(kernel, S, target)
     times, outputs = run_rounds(runners, S, args.rounds, args.iltpy_rounds)
     meta = {
         "residuals": {
             name: residuals(kernel, S, F, offset, sigma) for name, (F, offset) in outputs.items()
-        }
+        },
+        "l1": l1_reference(kernel, S, 0.01),
     }
     elapsed = time.perf_counter() - t_start
 
@@ -265,10 +350,13 @@ def main(argv: list[str] | None = None) -> int:
         f"our Tikhonov's {target:.4f} (found before the rounds, untimed). ILTpy at its "
         "defaults (no non-negativity constraint, up to 100 iterations) with its SVD "
         "compression and `alt_g=8`, on data divided by σ.",
-        f"- {args.rounds} interleaved rounds; ILTpy in the first "
-        f"{min(args.iltpy_rounds, args.rounds) if 'iltpy' in runners else 0}. Times: median "
-        "[min-max] over rounds, one number for a single round. `one thread each` = inside "
-        "`laplace_inv.threads.limit_threads(1)` (BLAS, OpenMP and torch).",
+        f"- {args.rounds} interleaved rounds, every call warm (one untimed call before, "
+        "ILTpy excepted); "
+        f"ILTpy in the first {min(args.iltpy_rounds, args.rounds) if 'iltpy' in runners else 0}"
+        ", default threads only. Times: median [min-max] over rounds, one number for a "
+        "single round. `one thread each` = inside `laplace_inv.threads.limit_threads(1)` "
+        "(BLAS, OpenMP and torch); `busy process beside` = default threads while a second "
+        "process runs 600 × 600 matrix products on 2 threads (the loaded machine).",
         f"- Machine: {available_cpus()} CPUs available to the process; 1-minute load average "
         f"{load_before:.1f} at the start (other users included). Run took {elapsed:.0f} s.",
         "",

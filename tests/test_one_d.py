@@ -130,7 +130,14 @@ def test_every_classical_method_inverts_a_decay(kernel, est_factory):
         + sorted(peaks, key=lambda p: -p.position[0])[:1]
     )
     assert [len(p.position) for p in peaks] == [1] * len(peaks)
-    assert abs(big[0].log_position[0] + 2.0) < 0.1 and abs(big[1].log_position[0] + 0.8) < 0.1
+    # L1 concentrates a broad component in a few spikes, whose largest sits up to about a
+    # spike spacing from the component's centre; the mass-weighted means below hold for all.
+    tol = 0.15 if res.info.get("method") == "L1" else 0.1
+    assert abs(big[0].log_position[0] + 2.0) < tol and abs(big[1].log_position[0] + 0.8) < tol
+    g, f = np.log10(res.grid), res.distribution
+    fast = g < -1.4
+    assert abs(np.sum(f[fast] * g[fast]) / f[fast].sum() + 2.0) < 0.1
+    assert abs(np.sum(f[~fast] * g[~fast]) / f[~fast].sum() + 0.8) < 0.1
     (proj,) = res.projections()
     np.testing.assert_array_equal(proj, res.distribution)
 

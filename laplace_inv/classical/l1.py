@@ -1,7 +1,9 @@
 """The GRIN-like L1 baseline estimator: non-negative L1 (optionally elastic-net) inversion.
 
-The estimator is a parameter bag over `laplace_inv.solvers.l1_cvxpy` (the cvxpy model and
-its solver fallback) and `laplace_inv.solvers.discrepancy` (α by the discrepancy rule).
+The estimator is a parameter bag over `laplace_inv.solvers.l1_cvxpy` (the solver choice and
+fallback: the exact active-set method, or a cvxpy model), `laplace_inv.solvers.l1_rank` (the
+compression from the noise level) and `laplace_inv.solvers.discrepancy` (α by the
+discrepancy rule).
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from threadpoolctl import threadpool_limits
 
 from laplace_inv._validation import Interval, Options, Text
 from laplace_inv.base import BaseInverter
+from laplace_inv.classical._whole_call import WholeCallThreadLimit
 from laplace_inv.kernels import CompressedOperator, Kernel2D
 from laplace_inv.solvers.alpha_scale import ALPHA_SCALES, alpha_unit
 from laplace_inv.solvers.discrepancy import alpha_for_residual, discrepancy_target
+from laplace_inv.solvers.l1_active import l1_active_set
 from laplace_inv.solvers.l1_cvxpy import (
     _CACHE_SIZE,
+    ACTIVE_SET,
     FISTA,
+    OWN_SOLVERS,
     _cache,
     _clarabel_faer_options,
     _get_model,
@@ -30,27 +36,36 @@ from laplace_inv.solvers.l1_cvxpy import (
     solve_with_options,
 )
 from laplace_inv.solvers.l1_fista import duality_gap
+from laplace_inv.solvers.l1_rank import noise_ranks, truncated
 
-__all__ = ["FISTA", "L1Inverter", "solve_l1_cvxpy"]
+__all__ = ["ACTIVE_SET", "FISTA", "L1Inverter", "solve_l1_cvxpy"]
+
+#: Relative duality gap on the ``rtol`` problem above which a solve on the noise-ranked
+#: compression is finished on the ``rtol`` problem itself.
+GAP_RTOL = 1e-4
 _REEXPORTED = (_CACHE_SIZE, _cache, _clarabel_faer_options, _get_model, _L1Model)
 
 
-class L1Inverter(BaseInverter):
-    """Non-negative L1 inversion, GRIN-style, solved by cvxpy on the compressed problem.
+class L1Inverter(WholeCallThreadLimit, BaseInverter):
+    """Non-negative L1 inversion, GRIN-style, on the compressed problem.
 
     Minimises ``½‖K̃1 F K̃2ᵀ − S̃‖² + α‖F‖₁ + ½·l2·‖F‖²`` over ``F ≥ 0`` for data scaled to
     ``max |S| = 1`` (GRIN's convention: its D-T2 app uses α = 0.01). ``l2 > 0`` gives the
     elastic-net (L1 + L2) variant of MUPen2D.
 
-    **Default solver: ECOS, then Clarabel.** Measured on the cement IR-CPMG layout at 64 × 64
-    (``benchmarks/bench_l1_solvers.py``; CPU seconds per solve, simulated / real cement):
-    ECOS 0.65 / 0.74 s, Clarabel 0.91 / 1.24 s (both interior point, 19-30 iterations, both
-    within 1e-6 of the best objective), SCS 3.6 / 6.1 s (ADMM, 5-10k iterations, within 3e-6),
-    OSQP not converged after 20 000 iterations (objective 5-44× too high), FISTA 3.8 / 4.0 s
-    for 1e5 iterations and still 1e-3 / 3e-3 above the optimum. ECOS is the fastest at equal
-    accuracy, so it is the default when installed (``pip install ecos``); Clarabel, a core
-    dependency, is the fallback and is used directly when ECOS is missing. Any cvxpy solver
-    can be chosen with ``solver=``.
+    **Default solver: the active-set method** (`laplace_inv.solvers.l1_active`). On
+    ``F ≥ 0`` the L1 norm is linear, so the problem is non-negative least squares with a
+    shifted linear term, which Lawson–Hanson solves exactly in as many steps as the sparse
+    solution has bins; the duality gap certifies it. Any cvxpy solver (``"ECOS"``,
+    ``"CLARABEL"``, ...) or ``"FISTA"`` can be chosen with ``solver=``; Clarabel is the
+    fallback.
+
+    **Compression from the noise** (``rank="noise"``, the default): within the ``rtol``
+    compression, each axis keeps the singular components whose truncation error for a map of
+    unit mass exceeds the noise (`laplace_inv.solvers.l1_rank`), so the truncation error is
+    below one noise standard deviation. ``info["objective"]`` and ``info["duality_gap"]`` are
+    those of the ``rtol`` problem (the loss-free one by default); when the gap there exceeds
+    1e-4 of the objective, the active-set solver finishes on the ``rtol`` problem.
 
     Parameters
     ----------
@@ -62,12 +77,18 @@ class L1Inverter(BaseInverter):
         ``discrepancy_factor`` × the noise level (estimated from the data outside the
         kernels' range); each step is a full solve.
     solver : str
-        A cvxpy solver name (``"ECOS"``, ``"CLARABEL"``, ``"SCS"``, ``"OSQP"``, ...) or
-        ``"FISTA"`` for `laplace_inv.solvers.l1_fista.l1_fista` (slow, a cross-check).
+        ``"ACTIVE_SET"`` (exact, the default), a cvxpy solver name (``"ECOS"``,
+        ``"CLARABEL"``, ``"SCS"``, ``"OSQP"``, ...) or ``"FISTA"`` for
+        `laplace_inv.solvers.l1_fista.l1_fista` (slow, a cross-check).
     l2 : float
         Elastic-net ridge weight (≥ 0).
     rtol : float
-        Per-axis singular-value threshold of the compression.
+        Per-axis singular-value threshold of the compression that defines the problem
+        (objective and duality gap are reported on it).
+    rank : {"noise", "rtol"}
+        ``"noise"``: solve on the per-axis ranks whose truncation error is below the noise
+        (the given ``noise_std``, else the estimate outside the kernels' range);
+        ``"rtol"``: solve on the ``rtol`` compression as is.
     max_iter : int, optional
         Iteration cap, passed to the solver under its own option name; ``None`` keeps the
         solver's default (FISTA: 50 000).
@@ -97,8 +118,10 @@ class L1Inverter(BaseInverter):
     ...              KernelAxis("T2", np.geomspace(1e-3, 1, 40), n_grid=16))
     >>> sc = resolution_pair(0.7, kernel=k, snr=300, center=(-1.5, -1.5))
     >>> res = L1Inverter(k, alpha=0.01).invert(sc.data)
-    >>> res.info["method"], res.info["solver"] in ("ECOS", "CLARABEL"), res.info["status"]
-    ('L1', True, 'optimal')
+    >>> res.info["method"], res.info["solver"], res.info["status"]
+    ('L1', 'ACTIVE_SET', 'optimal')
+    >>> bool(res.info["duality_gap"] <= 1e-4 * res.info["objective"])
+    True
     >>> bool(res.map.min() >= 0)
     True
     """
@@ -108,6 +131,7 @@ class L1Inverter(BaseInverter):
         "solver": [Text()],
         "l2": [Interval(float, 0, None, "left")],
         "rtol": [Interval(float, 0, 1, "neither")],
+        "rank": [Options("noise", "rtol")],
         "max_iter": [None, Interval(int, 1, None, "left")],
         "tol": [None, Interval(float, 0, None, "neither")],
         "fallback_solver": [None, Text()],
@@ -119,14 +143,15 @@ class L1Inverter(BaseInverter):
         self,
         kernel: Kernel2D | None = None,
         alpha: float | str = 0.01,
-        solver: str = "ECOS",
+        solver: str = ACTIVE_SET,
         l2: float = 0.0,
-        rtol: float = 1e-4,
+        rtol: float = 1e-8,
         max_iter: int | None = None,
         tol: float | None = None,
         fallback_solver: str | None = "CLARABEL",
         discrepancy_factor: float = 1.0,
         alpha_scale: str = "absolute",
+        rank: str = "noise",
     ) -> None:
         self.kernel = kernel
         self.alpha = alpha
@@ -138,13 +163,14 @@ class L1Inverter(BaseInverter):
         self.fallback_solver = fallback_solver
         self.discrepancy_factor = discrepancy_factor
         self.alpha_scale = alpha_scale
+        self.rank = rank
 
     def _method_name(self) -> str:
         return "L1"
 
     def _check_params(self) -> None:
         super()._check_params()
-        available = {FISTA, *cp.installed_solvers()}
+        available = {*OWN_SOLVERS, *cp.installed_solvers()}
         known = available | {str(n).upper() for n in cp.settings.SOLVERS}
         for label, name in (("solver", self.solver), ("fallback_solver", self.fallback_solver)):
             if name is None:
@@ -164,7 +190,8 @@ class L1Inverter(BaseInverter):
     def _solve_once(
         self, comp: CompressedOperator, S_c: np.ndarray, alpha: float
     ) -> tuple[np.ndarray, dict]:
-        """One solve at fixed α, with fallback; returns ``(F, info)``."""
+        """One solve at fixed α on ``comp``, with fallback; returns ``(F, info)``."""
+        full = self._check_kernel().compress(float(self.rtol))
         res = solve_l1(
             self._check_kernel(),
             S_c,
@@ -174,6 +201,7 @@ class L1Inverter(BaseInverter):
             solvers=self._solvers(),
             max_iter=self.max_iter,
             tol=self.tol,
+            ranks=None if comp is full else comp.shape,
         )
         return res.map, res.info
 
@@ -216,7 +244,10 @@ class L1Inverter(BaseInverter):
     ) -> tuple[np.ndarray, dict]:
         kernel = self._check_kernel()
         t0 = time.perf_counter()
-        comp = kernel.compress(float(self.rtol))
+        full = kernel.compress(float(self.rtol))
+        comp = full
+        if self.rank == "noise":
+            comp = truncated(full, noise_ranks(full, self._noise_level(S, noise_std)))
         S_c = comp.project(S)
         l2 = float(self.l2)
         extra: dict[str, Any] = {}
@@ -229,19 +260,59 @@ class L1Inverter(BaseInverter):
             F, sinfo = self._solve_once(comp, S_c, alpha)
         if not np.all(np.isfinite(F)):  # pragma: no cover - guarded in the solvers
             raise RuntimeError("L1Inverter: solver returned a non-finite map")
-        primal, dual = duality_gap(comp, S_c, F, alpha, l2)
+        F, gap = self._certify(full, full.project(S), F, alpha, l2, comp is not full)
         info = {
             "method": "L1",
             "alpha": alpha,
             "l2": l2,
             **sinfo,
-            "objective": primal,
-            "duality_gap": max(primal - dual, 0.0),
+            **gap,
             "compressed_shape": comp.shape,
+            "problem_shape": full.shape,
             "time": time.perf_counter() - t0,
             **extra,
         }
         return F, info
+
+    def _noise_level(self, S: np.ndarray, noise_std: float | None) -> float:
+        """The given noise level, else the estimate outside the kernels' range (0 when the
+        data have no room outside it: then nothing is truncated)."""
+        if noise_std is not None:
+            return float(noise_std)
+        try:
+            return self._check_kernel().compress().noise_std(S)
+        except ValueError:
+            return 0.0
+
+    def _certify(
+        self,
+        full: CompressedOperator,
+        S_c: np.ndarray,
+        F: np.ndarray,
+        alpha: float,
+        l2: float,
+        truncated_solve: bool,
+    ) -> tuple[np.ndarray, dict]:
+        """Objective and duality gap on the ``rtol`` problem; finish a truncated solve there
+        (active set from its support) when its gap exceeds `GAP_RTOL`."""
+        primal, dual = duality_gap(full, S_c, F, alpha, l2)
+        finished = False
+        if (
+            truncated_solve
+            and primal - dual > GAP_RTOL * abs(primal)
+            and (self.solver.upper() == ACTIVE_SET)
+        ):
+            res = l1_active_set(full, S_c, alpha, l2, F0=F, max_iter=self.max_iter)
+            if res.converged:
+                F, finished = res.map, True
+                primal, dual = duality_gap(full, S_c, F, alpha, l2)
+        gap = max(primal - dual, 0.0)
+        return F, {
+            "objective": primal,
+            "duality_gap": gap,
+            "relative_gap": gap / max(abs(primal), 1e-300),
+            "finished_on_problem": finished,
+        }
 
 
 def solve_l1_cvxpy(

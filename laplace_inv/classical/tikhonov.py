@@ -9,6 +9,7 @@ from threadpoolctl import threadpool_limits
 
 from laplace_inv._validation import Interval, Options, PositiveArray
 from laplace_inv.base import BaseInverter
+from laplace_inv.classical._whole_call import WholeCallThreadLimit
 from laplace_inv.kernels import Kernel2D
 from laplace_inv.solvers.alpha_scale import ALPHA_SCALES, alpha_unit
 from laplace_inv.solvers.result import warn_not_converged
@@ -23,7 +24,7 @@ _UNIT = Interval(float, 0, 1, "neither")
 _COUNT = Interval(int, 1, None, "left")
 
 
-class TikhonovInverter(BaseInverter):
+class TikhonovInverter(WholeCallThreadLimit, BaseInverter):
     """Non-negative Tikhonov inversion on the compressed problem.
 
     ``penalty="global"`` solves ``min_{F≥0} ½‖K1 F K2ᵀ − S‖² + ½α‖F‖²`` on the
@@ -33,7 +34,10 @@ class TikhonovInverter(BaseInverter):
     count does not grow with the conditioning: the α that GCV picks on real data is
     ~1e-8 of the Lipschitz constant, where FISTA needs tens of thousands of iterations
     per α, while BRD needs a handful of Cholesky steps with warm starts along the α path,
-    and the final Cholesky factor gives GCV's degrees of freedom for free.
+    and the final Cholesky factor gives GCV's degrees of freedom for free. The default
+    discrepancy rule walks no path: it solves the non-negative least-squares problem once
+    (the floor of the misfit) and finds the α by a root search whose solves restart an
+    active-set method from the nearest solved support (a few small factorisations each).
     ``solver="fista"`` keeps FLINT's method for a fixed α.
 
     ``penalty="upen"`` (the default) is the 2DUPEN multi-parameter method of Bortolotti
@@ -62,8 +66,10 @@ class TikhonovInverter(BaseInverter):
         22 % with GCV). On simulated white-noise data GCV gives sharper peaks
         (``benchmarks/bench_foundation.py`` prints both).
     alpha_grid : array_like, optional
-        Candidate α values (decreasing), in the units of ``alpha_scale``; default 17 values
-        from 0.1·L to 1e-9·L (L the operator's Lipschitz constant).
+        Candidate α values (decreasing), in the units of ``alpha_scale``; default 13 values
+        from 1e-2·L to 1e-11·L (L the operator's Lipschitz constant) for GCV and the
+        L-curve. The discrepancy rule searches that range by root finding unless a grid is
+        given (then it walks the grid and bisects, as the other rules do).
     solver : {"brd", "fista"}
         Solver for global Tikhonov: BRD dual Newton (default; its iteration count does not
         depend on the conditioning) or FLINT-style FISTA (first order, numeric α only;

@@ -37,9 +37,11 @@ INNER_RTOL = 1e-6
 
 
 def slope_curvature(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Slope ``p = √(px² + py²)`` (forward differences, zero outside) and curvature ``|LF|``."""
-    px = np.diff(F, axis=0, append=0.0)
-    # A singleton axis (a 1D distribution, shape (N, 1)) has no slope along it.
+    """Slope ``p = √(px² + py²)`` (forward differences, zero outside) and curvature ``|LF|``.
+
+    An axis of one bin has no slope along it.
+    """
+    px = np.diff(F, axis=0, append=0.0) if F.shape[0] > 1 else np.zeros_like(F)
     py = np.diff(F, axis=1, append=0.0) if F.shape[1] > 1 else np.zeros_like(F)
     return np.sqrt(px * px + py * py), np.abs(laplacian(F))
 
@@ -89,10 +91,9 @@ class _Quadratic:
 
     def hess_diag(self) -> np.ndarray:
         d = np.outer(np.diag(self.comp.gram1), np.diag(self.comp.gram2))
-        lam = self.lam
-        # diag(Lᵀ Λ L)_k = Σ_i λ_i L_ik²: 16 λ_k from the centre plus λ of each neighbour.
-        P = np.pad(lam, 1)
-        return d + 16.0 * lam + P[:-2, 1:-1] + P[2:, 1:-1] + P[1:-1, :-2] + P[1:-1, 2:]
+        # diag(Lᵀ Λ L)_k = Σ_i λ_i L_ik².
+        pen = self.Lmat.multiply(self.Lmat).T @ self.lam.ravel()
+        return d + np.asarray(pen).reshape(self.lam.shape)
 
     def reduced_hessian(self, free: np.ndarray) -> np.ndarray:
         n2 = self.lam.shape[1]

@@ -8,8 +8,8 @@ is the smooth, strictly convex problem in ``c ∈ R^m``
 
 minimised here by Newton's method with backtracking. ``m`` is a few hundred, so each step
 is one ``m × m`` Cholesky factorisation, and its iteration count does not depend on the
-conditioning. The same factor gives GCV's degrees of freedom,
-``df = tr(M(M + αI)⁻¹) = m − α·tr((M + αI)⁻¹)`` with ``M = K_P K_Pᵀ`` on the positive bins.
+conditioning. GCV's degrees of freedom are ``df = tr(M(M + αI)⁻¹)`` with ``M = K_P K_Pᵀ`` on
+the positive bins.
 """
 
 from __future__ import annotations
@@ -79,7 +79,6 @@ def brd_solve(
 
     val, f = chi(c)
     converged = False
-    factor = None
     it = 0
     for it in range(1, max_iter + 1):
         grad = K @ f + alpha * c - s
@@ -102,13 +101,21 @@ def brd_solve(
             t *= 0.5
         c = c + t * step
         val, f = new_val, new_f
-    positive = f > 0
-    Kp = K[:, positive]
-    M = Kp @ Kp.T
-    if factor is None or not converged:
-        H = M.copy()
-        H[np.diag_indices(m)] += alpha
-        factor = cho_factor(H, lower=True, check_finite=False)
-    inv_trace = float(np.trace(cho_solve(factor, np.eye(m), check_finite=False)))
-    dof = m - alpha * inv_trace
+    dof = degrees_of_freedom(K[:, f > 0], alpha)
     return SolverResult(f.reshape(map_shape), it, converged, {"dual": c, "dof": dof})
+
+
+def degrees_of_freedom(Kp: np.ndarray, alpha: float) -> float:
+    """``tr(M(M + αI)⁻¹) = Σ λ/(λ + α)`` over the eigenvalues of ``M = K_P K_Pᵀ``.
+
+    ``K_P`` holds the columns of the positive bins; the non-zero eigenvalues of ``K_P K_Pᵀ``
+    and ``K_Pᵀ K_P`` agree, so the smaller Gram matrix is used.
+
+    Examples
+    --------
+    >>> round(degrees_of_freedom(np.eye(3)[:, :2], 1.0), 6)
+    1.0
+    """
+    gram = Kp.T @ Kp if Kp.shape[1] < Kp.shape[0] else Kp @ Kp.T
+    lam = np.maximum(np.linalg.eigvalsh(gram), 0.0) if gram.size else np.zeros(0)
+    return float(np.sum(lam / (lam + alpha)))

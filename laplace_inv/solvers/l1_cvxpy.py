@@ -1,4 +1,7 @@
-"""Non-negative L1 (optionally elastic-net) inversion in cvxpy, with a solver fallback.
+"""Non-negative L1 (optionally elastic-net) inversion: solver choice with fallback, cvxpy model.
+
+`solve_l1` tries the exact active-set method (`laplace_inv.solvers.l1_active`), cvxpy
+solvers or FISTA in turn, on
 
     min_{F ≥ 0} ½‖K̃1 F K̃2ᵀ − S̃‖² + α‖F‖₁ + ½·l2·‖F‖²
 
@@ -20,11 +23,10 @@ How the problem is handed to the solver (measured in ``benchmarks/bench_l1_solve
 * **One canonicalisation per kernel.** The problem is built once per (kernel, rtol, l2) with
   ``cp.Parameter`` for ``S̃`` and α (it is DPP), and cached; later solves skip cvxpy's
   reductions and only refill the solver's vectors.
-* **rtol = 1e-4** (per-axis singular-value threshold) by default. Evaluated on the rtol = 1e-8
-  problem, the solution's objective differs from the rtol = 1e-8 solution by 1.5e-6 relative on
-  ``cement_like`` and 6e-7 on the real cement data, and the peaks are the same to 0.1 ms, while
-  the compressed data shrink from 32 × 25 to 16 × 13 and the solve is 3-4× faster. Pass
-  ``rtol=1e-6`` or smaller for the strict problem.
+* **The compression.** `L1Inverter` defines the problem on the loss-free ``rtol = 1e-8``
+  compression and solves on the per-axis ranks whose truncation error is below the noise
+  (`laplace_inv.solvers.l1_rank`, passed here as ``ranks``); the functions here default to
+  ``rtol = 1e-4`` for quick cross-checks.
 * **Clarabel with its ``faer`` supernodal LDL on one thread** where the installed Clarabel has
   it (0.10+): about half the CPU time of its default QDLDL on this problem.
 """
@@ -41,7 +43,9 @@ import cvxpy as cp
 import numpy as np
 
 from laplace_inv.operator import CompressedOperator
+from laplace_inv.solvers.l1_active import ACTIVE_SET, l1_active_set
 from laplace_inv.solvers.l1_fista import l1_fista
+from laplace_inv.solvers.l1_rank import truncated
 from laplace_inv.solvers.result import SolverResult
 
 
@@ -53,7 +57,10 @@ class Kernel2D(Protocol):
     def compress(self, rtol: float = ...) -> CompressedOperator: ...
 
 
-__all__ = ["FISTA", "solve_l1", "solve_l1_cvxpy"]
+__all__ = ["ACTIVE_SET", "FISTA", "solve_l1", "solve_l1_cvxpy"]
+
+#: Solvers of this package (not cvxpy's), always available.
+OWN_SOLVERS = (ACTIVE_SET, "FISTA")
 
 FISTA = "FISTA"
 """Pseudo-solver name selecting :func:`~laplace_inv.classical.l1_fista.fista_l1`."""
@@ -121,16 +128,25 @@ class _L1Model:
         return np.maximum(F, 0.0), status, n_iter
 
 
+def _compressed(kernel: Kernel2D, rtol: float, ranks: tuple[int, int] | None) -> CompressedOperator:
+    comp = kernel.compress(rtol)
+    return comp if ranks is None else truncated(comp, ranks)
+
+
 def _get_model(
-    kernel: Kernel2D, rtol: float, l2: float, formulation: str = "separable"
+    kernel: Kernel2D,
+    rtol: float,
+    l2: float,
+    formulation: str = "separable",
+    ranks: tuple[int, int] | None = None,
 ) -> _L1Model:
-    key = (kernel.fingerprint(), float(rtol), float(l2), formulation)
+    key = (kernel.fingerprint(), float(rtol), float(l2), formulation, ranks)
     with _cache_lock:
         model = _cache.get(key)
         if model is not None:
             _cache.move_to_end(key)
             return model
-    model = _L1Model(kernel.compress(rtol), l2, formulation)
+    model = _L1Model(_compressed(kernel, rtol, ranks), l2, formulation)
     with _cache_lock:
         _cache[key] = model
         while len(_cache) > _CACHE_SIZE:
@@ -203,6 +219,7 @@ def solve_l1_cvxpy(
     max_iter: int | None = None,
     tol: float | None = None,
     formulation: str = "separable",
+    ranks: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray | None, str, int | None]:
     """Solve the compressed non-negative L1 problem once with a cvxpy solver.
 
@@ -228,6 +245,8 @@ def solve_l1_cvxpy(
         OSQP get 1e-7: their defaults are too loose here).
     formulation : {"separable", "kron"}
         ``"kron"`` builds the dense Kronecker form (for benchmarking only: it is far slower).
+    ranks : tuple of int, optional
+        Per-axis ranks to cut the compression to (`laplace_inv.solvers.l1_rank`).
 
     Returns
     -------
@@ -263,6 +282,7 @@ def solve_l1_cvxpy(
         l2=l2,
         rtol=rtol,
         formulation=formulation,
+        ranks=ranks,
     )
 
 
@@ -276,9 +296,10 @@ def solve_with_options(
     l2: float = 0.0,
     rtol: float = 1e-4,
     formulation: str = "separable",
+    ranks: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray | None, str, int | None]:
     """`solve_l1_cvxpy` with the solver's own options given as a dict."""
-    model = _get_model(kernel, rtol, l2, formulation)
+    model = _get_model(kernel, rtol, l2, formulation, ranks)
     return model.solve(np.asarray(S_c, dtype=float), alpha, solver.upper(), options)
 
 
@@ -289,9 +310,10 @@ def solve_l1(
     *,
     l2: float = 0.0,
     rtol: float = 1e-4,
-    solvers: tuple[str, ...] = ("ECOS", "CLARABEL"),
+    solvers: tuple[str, ...] = (ACTIVE_SET, "CLARABEL"),
     max_iter: int | None = None,
     tol: float | None = None,
+    ranks: tuple[int, int] | None = None,
 ) -> SolverResult:
     """Solve the compressed non-negative L1 problem, trying ``solvers`` in turn.
 
@@ -313,11 +335,14 @@ def solve_l1(
     rtol : float
         Compression threshold.
     solvers : tuple of str
-        cvxpy solver names, or ``"FISTA"`` for `l1_fista`, in order of preference.
+        cvxpy solver names, ``"ACTIVE_SET"`` for `l1_active_set` or ``"FISTA"`` for
+        `l1_fista`, in order of preference.
     max_iter : int, optional
         Iteration cap under each solver's own option name.
     tol : float, optional
         Tolerance under each solver's own option names.
+    ranks : tuple of int, optional
+        Per-axis ranks to cut the ``rtol`` compression to (``S_c`` must match them).
 
     Returns
     -------
@@ -334,16 +359,18 @@ def solve_l1(
     >>> res.info["status"], int(np.argmax(res.map))
     ('optimal', 28)
     """
-    comp = kernel.compress(rtol)
+    comp = _compressed(kernel, rtol, ranks)
     failures: list[str] = []
     inaccurate: tuple[np.ndarray, str, str, int | None] | None = None
     installed = set(cp.installed_solvers())
     for name in solvers:
-        if name != FISTA and name not in installed:
+        if name not in OWN_SOLVERS and name not in installed:
             failures.append(f"{name}: not installed")
             continue
         try:
-            F, status, n_iter = _solve_with(name, kernel, comp, S_c, alpha, l2, rtol, max_iter, tol)
+            F, status, n_iter = _solve_with(
+                name, kernel, comp, S_c, alpha, l2, rtol, max_iter, tol, ranks
+            )
         except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
@@ -387,7 +414,11 @@ def _solve_with(
     rtol: float,
     max_iter: int | None,
     tol: float | None,
+    ranks: tuple[int, int] | None,
 ) -> tuple[np.ndarray | None, str, int | None]:
+    if name == ACTIVE_SET:
+        res = l1_active_set(comp, S_c, alpha, l2, max_iter=max_iter)
+        return res.map, "optimal" if res.converged else cp.USER_LIMIT, res.iterations
     if name == FISTA:
         kw: dict[str, Any] = {}
         if max_iter is not None:
@@ -397,5 +428,13 @@ def _solve_with(
         res = l1_fista(comp, S_c, alpha, l2, **kw)
         return res.map, "optimal", res.iterations
     return solve_l1_cvxpy(
-        kernel, S_c, alpha, l2=l2, rtol=float(rtol), solver=name, max_iter=max_iter, tol=tol
+        kernel,
+        S_c,
+        alpha,
+        l2=l2,
+        rtol=float(rtol),
+        solver=name,
+        max_iter=max_iter,
+        tol=tol,
+        ranks=ranks,
     )

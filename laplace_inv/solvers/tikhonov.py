@@ -1,7 +1,10 @@
 """Global non-negative Tikhonov on the compressed problem: fixed α, or α by a rule.
 
 ``min_{F≥0} ½‖K̃1 F K̃2ᵀ − S̃‖² + ½α‖F‖²``, solved by BRD dual Newton along a decreasing α
-path (warm starts), or by projected FISTA for a fixed α.
+path (warm starts), or by projected FISTA for a fixed α. The default rule, the discrepancy
+principle, skips the path: the best fit (NNLS) gives the floor of the misfit, and a root
+search in α with active-set solves started from the nearest solved support finds the α
+(`laplace_inv.solvers.discrepancy_root`); an explicit ``alpha_grid`` walks the path.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from laplace_inv.solvers.alpha import (
     refine_minimum,
     solve_path,
 )
-from laplace_inv.solvers.brd import brd_solve
+from laplace_inv.solvers.brd import brd_solve, degrees_of_freedom
 from laplace_inv.solvers.discrepancy import discrepancy_target, largest_alpha_within
+from laplace_inv.solvers.discrepancy_root import best_fit, discrepancy_root
 from laplace_inv.solvers.gradient import nonneg, projected_gradient
 from laplace_inv.solvers.result import SolverResult, warn_not_converged
+from laplace_inv.solvers.tikhonov_active import tikhonov_active_set
 
 logger = logging.getLogger(__name__)
 
@@ -121,42 +126,31 @@ def global_tikhonov(
     Returns
     -------
     SolverResult
-        ``info`` holds ``method``, ``alpha``, ``alpha_rule``, ``dof`` and, for a rule, the
-        path (``alpha_path``, ``misfit_path``, ``norm_path``, ``dof_path``).
+        ``info`` holds ``method``, ``alpha``, ``alpha_rule``, ``dof``, ``converged`` (every
+        solve met its tolerance before its cap) and, for a rule, the solved points
+        (``alpha_path``, ``misfit_path``, ``norm_path``, ``dof_path``).
     """
-    prob = op.pairs()
-    s = prob.data(S_c)
-    n_iter = 0
-
-    def solve(a: float, warm) -> PathPoint:
-        nonlocal n_iter
-        res = brd_solve(prob, s, a, op.map_shape, c0=warm, max_iter=max_iter, tol=tol)
-        if not res.converged:
-            warn_not_converged("BRD (global Tikhonov)", res.iterations, tol)
-        n_iter += res.iterations
-        # Misfit over every compressed entry, the pairs BRD dropped included.
-        r = op.forward(res.map) - S_c
-        return PathPoint(a, res.map, float(np.vdot(r, r)), res.info["dof"], res.info["dual"])
-
+    solves = _Solves(op, S_c, max_iter, tol)
+    prob, solve = solves.prob, solves.brd
     info: dict = {"method": "Tikhonov", "compressed_shape": op.shape, "dual_size": prob.m}
     if not isinstance(alpha, str):
-        # Continuation: the dual Newton iteration converges reliably from the solution of a
-        # 10x larger α, not from zero when α is many decades below the Lipschitz constant.
-        warm = None
-        a = 1e-2 * op.lipschitz
-        while a > 10.0 * float(alpha):
-            warm = solve(a, warm).warm
-            a /= 10.0
-        best = solve(float(alpha), warm)
+        best = solves.continuation(float(alpha))
         info["alpha_rule"] = "fixed"
     else:
-        alphas = (
-            default_alphas(op.lipschitz)
-            if alpha_grid is None
-            else np.sort(np.asarray(alpha_grid, float))[::-1]
-        )
-        points = solve_path(solve, alphas)
-        best = _select(alpha, solve, points, op, S, noise_std, info)
+        fast = None
+        if alpha == "discrepancy" and alpha_grid is None:
+            fast = _discrepancy_by_root(solves, S, noise_std, info)
+        if fast is not None:
+            best, points = fast
+        else:
+            alphas = (
+                default_alphas(op.lipschitz)
+                if alpha_grid is None
+                else np.sort(np.asarray(alpha_grid, float))[::-1]
+            )
+            points = solve_path(solve, alphas)
+            best = _select(alpha, solve, points, op, S, noise_std, info)
+        points = sorted(points, key=lambda p: -p.alpha)
         info.update(
             alpha_rule=alpha,
             alpha_path=np.array([p.alpha for p in points]),
@@ -164,15 +158,92 @@ def global_tikhonov(
             norm_path=np.array([p.norm for p in points]),
             dof_path=np.array([p.dof for p in points]),
         )
-    info.update(alpha=best.alpha, dof=best.dof, iterations=n_iter)
+    n_iter = solves.iterations
+    info.update(alpha=best.alpha, dof=best.dof, iterations=n_iter, converged=solves.converged)
     logger.debug(
-        "global Tikhonov: alpha=%.3g (%s), dof=%.1f, %d BRD iterations",
+        "global Tikhonov: alpha=%.3g (%s), dof=%.1f, %d iterations",
         best.alpha,
         info["alpha_rule"],
         best.dof,
         n_iter,
     )
-    return SolverResult(best.F, n_iter, True, info)
+    return SolverResult(best.F, n_iter, solves.converged, info)
+
+
+class _Solves:
+    """One α at a time on one problem: BRD (warm dual), continuation, or pivoting."""
+
+    def __init__(self, op: CompressedOperator, S_c: np.ndarray, max_iter: int, tol: float):
+        self.op, self.S_c, self.max_iter, self.tol = op, S_c, max_iter, tol
+        self.prob = op.pairs()
+        self.s = self.prob.data(S_c)
+        self.iterations = 0
+        self.converged = True
+
+    def point(self, a: float, F: np.ndarray, dof: float, dual: np.ndarray) -> PathPoint:
+        # Misfit over every compressed entry, the pairs BRD dropped included.
+        r = self.op.forward(F) - self.S_c
+        return PathPoint(a, F, float(np.vdot(r, r)), dof, dual)
+
+    def brd(self, a: float, warm) -> PathPoint:
+        """BRD dual Newton from the dual ``warm`` (or zero)."""
+        res = brd_solve(
+            self.prob, self.s, a, self.op.map_shape, c0=warm, max_iter=self.max_iter, tol=self.tol
+        )
+        if not res.converged:
+            warn_not_converged("BRD (global Tikhonov)", res.iterations, self.tol)
+            self.converged = False
+        self.iterations += res.iterations
+        return self.point(a, res.map, res.info["dof"], res.info["dual"])
+
+    def continuation(self, a: float) -> PathPoint:
+        """BRD at ``a`` along decades from ``1e-2·L``.
+
+        The dual Newton iteration converges reliably from the solution of a 10x larger α,
+        not from zero when α is many decades below the Lipschitz constant.
+        """
+        warm = None
+        b = 1e-2 * self.op.lipschitz
+        while b > 10.0 * a:
+            warm = self.brd(b, warm).warm
+            b /= 10.0
+        return self.brd(a, warm)
+
+    def near(self, a: float, near: PathPoint | None) -> PathPoint:
+        """Solve at ``a`` from a nearby solution: the active-set method from its support when
+        it is small (solves of its size), else BRD from its dual (or by continuation)."""
+        if near is not None and 0 < int(np.count_nonzero(near.F > 0)) <= self.prob.m:
+            res = tikhonov_active_set(
+                self.op, self.S_c, a, near.F, max_support=self.prob.m, max_iter=self.max_iter
+            )
+            if res.converged:
+                self.iterations += res.iterations
+                F = res.map
+                dual = (self.s - self.prob.K @ F.ravel()) / a
+                return self.point(a, F, degrees_of_freedom(self.prob.K[:, F.ravel() > 0], a), dual)
+        if near is not None and near.warm is not None:
+            return self.brd(a, near.warm)
+        return self.continuation(a)
+
+
+def _discrepancy_by_root(
+    solves: _Solves, S: np.ndarray, noise_std: float | None, info: dict
+) -> tuple[PathPoint, list[PathPoint]] | None:
+    """The discrepancy rule by NNLS and root finding (`discrepancy_root`); ``None``: walk."""
+    op = solves.op
+    fit = best_fit(op, solves.S_c)
+    if fit is None:
+        return None
+    sigma = op.noise_std(S) if noise_std is None else float(noise_std)
+    fixed_part = op.out_of_range_norm(S) ** 2
+    target = discrepancy_target(
+        S.size, sigma, fixed_part, floor=fit.misfit + fixed_part, chi2_margin=True
+    )
+    alphas = default_alphas(op.lipschitz)
+    found = discrepancy_root(solves.near, op, solves.S_c, fit, target, (alphas[-1], alphas[0]))
+    if found is not None:
+        info.update(noise_std_normalised=sigma, best_fit_misfit=fit.misfit)
+    return found
 
 
 def _select(

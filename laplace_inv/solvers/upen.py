@@ -7,7 +7,9 @@ SVD-compressed problem:
 
 * **Laplacian.** The 5-point 2D Laplacian in index space with zero (Dirichlet) boundary
   values, so ``Lᵀ diag(λ) L`` is positive definite for positive λ and mass piled on the
-  grid edges is charged.
+  grid edges is charged. On a 1D map (a singleton second axis) it is the 1D second
+  difference (`laplace_inv.operator.forms.laplacian`): the 5-point stencil there would
+  charge the map's own value and its weights cycle instead of converging.
 * **Weights.** ``λ_i = R² / (β0 + βp·p̂_i² + βc·ĉ_i²)``: ``p`` the slope, ``c = |L F|`` the
   curvature, ``p̂, ĉ`` their 3 × 3 maxima and ``R²`` the full-data residual per bin (the
   in-range compressed residual plus the out-of-range part). With a known noise level the
@@ -26,6 +28,7 @@ import time
 import numpy as np
 
 from laplace_inv.operator import CompressedOperator
+from laplace_inv.operator.forms import laplacian_matrix
 from laplace_inv.solvers.bpp import FIRST_SOLVE_CAP, _Quadratic, solve_bpp, upen_weights
 from laplace_inv.solvers.gradient import nonneg, projected_gradient
 from laplace_inv.solvers.result import SolverResult, warn_not_converged
@@ -130,7 +133,7 @@ def upen_solve(
         # A known noise level replaces the residual by its expected value.
         return R2_of(F) if noise_energy is None else float(noise_energy) / N
 
-    Lmat = op.laplacian()
+    Lmat = laplacian_matrix(op.map_shape)
     # Upen2DTool stops its projected-gradient start at the UPEN tolerance too.
     F, n_start = bb_start(op, S_c, max_iter=start_iter, tol=upen_tol)
     R02 = max(R2_weights(F), 1e-300)
