@@ -360,12 +360,16 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         if given is not None:
             check_noise_against_data(given, S)
         self._check_params()
+        # The noise estimate, forward model and fit check are small matrix products that
+        # extra BLAS threads slow down on a loaded machine, so the limit covers them too.
         with thread_limit(self, None):
             maps, infos = self._invert_validated(S[None], noise_std=given)
-        noise = given if given is not None else kernel.compress().noise_std(S)
-        result = InversionResult(map=maps[0], kernel=kernel, data=S, info=infos[0], noise_std=noise)
-        if check_fit:
-            result.warnings = fit_warnings(S, result.fit, noise, result.map, kernel.kinds)
+            noise = given if given is not None else kernel.compress().noise_std(S)
+            result = InversionResult(
+                map=maps[0], kernel=kernel, data=S, info=infos[0], noise_std=noise
+            )
+            if check_fit:
+                result.warnings = fit_warnings(S, result.fit, noise, result.map, kernel.kinds)
         for message in result.warnings:
             warnings.warn(f"{self._method_name()}: {message}", UserWarning, stacklevel=2)
         return result

@@ -17,7 +17,6 @@ from threadpoolctl import threadpool_limits
 
 from laplace_inv._validation import Interval, Options, Text
 from laplace_inv.base import BaseInverter
-from laplace_inv.classical._whole_call import WholeCallThreadLimit
 from laplace_inv.kernels import CompressedOperator, Kernel2D
 from laplace_inv.solvers.alpha_scale import ALPHA_SCALES, alpha_unit
 from laplace_inv.solvers.discrepancy import alpha_for_residual, discrepancy_target
@@ -46,7 +45,7 @@ GAP_RTOL = 1e-4
 _REEXPORTED = (_CACHE_SIZE, _cache, _clarabel_faer_options, _get_model, _L1Model)
 
 
-class L1Inverter(WholeCallThreadLimit, BaseInverter):
+class L1Inverter(BaseInverter):
     """Non-negative L1 inversion, GRIN-style, on the compressed problem.
 
     Minimises ``½‖K̃1 F K̃2ᵀ − S̃‖² + α‖F‖₁ + ½·l2·‖F‖²`` over ``F ≥ 0`` for data scaled to

@@ -9,7 +9,6 @@ from threadpoolctl import threadpool_limits
 
 from laplace_inv._validation import Interval, Options, PositiveArray
 from laplace_inv.base import BaseInverter
-from laplace_inv.classical._whole_call import WholeCallThreadLimit
 from laplace_inv.kernels import Kernel2D
 from laplace_inv.solvers.alpha_scale import ALPHA_SCALES, alpha_unit
 from laplace_inv.solvers.result import warn_not_converged
@@ -24,7 +23,7 @@ _UNIT = Interval(float, 0, 1, "neither")
 _COUNT = Interval(int, 1, None, "left")
 
 
-class TikhonovInverter(WholeCallThreadLimit, BaseInverter):
+class TikhonovInverter(BaseInverter):
     """Non-negative Tikhonov inversion on the compressed problem.
 
     ``penalty="global"`` solves ``min_{F≥0} ½‖K1 F K2ᵀ − S‖² + ½α‖F‖²`` on the
