@@ -6,10 +6,11 @@ Usage::
         [--n-per-kind 40] [--n-standard 40] [--classical-every 4] [--seeds 3]
         [--cache DIR] [--markdown benchmarks/results/dlemlr_prior.md]
 
-Each ``--weights NAME=DIR`` names a folder holding ``all.safetensors`` and ``all.json`` (the
-shipped stage-4 files come from ``git show 0b32517:laplace_inv/dlemlr/weights/all.json``
-and ``all.safetensors``); every model is scored raw (``refine=False``) and refined
-(``set_params(refine=True)``). Without ``--weights`` the shipped model is scored.
+Each ``--weights NAME=DIR`` names a folder holding ``all.safetensors`` and ``all.json``: the
+shipped stage-4 files (``git show 0b32517:laplace_inv/dlemlr/weights/all.json`` and
+``all.safetensors``) or the output of ``laplace-inv train --recipe all-stage5.toml``. Every
+model is scored raw (``refine=False``) and refined (``set_params(refine=True)``). Without
+``--weights`` the shipped model is scored.
 
 The maps are simulated on the cement IR-CPMG acquisition (`cement_kernel`, 4× finer data
 grids, no inverse crime) with the package's widened benchmark priors
