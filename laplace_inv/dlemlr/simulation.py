@@ -270,6 +270,13 @@ def prior_from_args(args: argparse.Namespace) -> PeakPrior:
     -------
     PeakPrior
         The prior (``t1_ge_t2``/``below_diagonal`` are applied per layout, see `layout_prior`).
+
+    Examples
+    --------
+    >>> from laplace_inv.dlemlr.train import build_parser
+    >>> prior = prior_from_args(build_parser().parse_args(["--broad", "0.3", "--t1-ge-t2"]))
+    >>> prior.broad, prior.t1_ge_t2, prior.widened
+    (0.3, True, True)
     """
     shape = {field: getattr(args, field) for _, field, _ in SHAPE_OPTIONS}
     return dataclasses.replace(
@@ -303,6 +310,13 @@ def acquisition_from_args(
     ValueError
         Only one end of the efficiency range given, a range outside (0, 1.5], or a negative
         offset.
+
+    Examples
+    --------
+    >>> from laplace_inv.dlemlr.train import build_parser
+    >>> argv = ["--ir-efficiency-min", "0.6", "--ir-efficiency-max", "1", "--offset", "0.02"]
+    >>> acquisition_from_args(build_parser().parse_args(argv))
+    ((0.6, 1.0), (-0.02, 0.02))
     """
     lo, hi = args.ir_efficiency_min, args.ir_efficiency_max
     if (lo is None) != (hi is None):
@@ -330,6 +344,12 @@ def acquisition_record(args: argparse.Namespace) -> dict[str, Any]:
     -------
     dict
         Efficiency and offset ranges and the layouts they apply to.
+
+    Examples
+    --------
+    >>> from laplace_inv.dlemlr.train import build_parser
+    >>> acquisition_record(build_parser().parse_args([]))["ir_efficiency"] is None
+    True
     """
     efficiency, offset = acquisition_from_args(args)
     return {
