@@ -37,6 +37,10 @@ from laplace_inv.dlemlr.recipe import NOT_IN_RECIPES, format_recipe, read_recipe
 from laplace_inv.dlemlr.record import FAMILIES, UNIVERSAL
 from laplace_inv.dlemlr.simulation import (
     TRAIN_PRIOR,
+    acquisition_from_args,
+    acquisition_record,
+    add_prior_arguments,
+    prior_from_args,
     random_axis,
     random_layout,
     simulate_features,
@@ -121,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cap each peak's sigma at (distance to its nearest neighbour) / this "
         "(PeakPrior.pair_sigma_ratio; 0: off)",
     )
+    add_prior_arguments(p)
     p.add_argument(
         "--init",
         default=None,
@@ -295,19 +300,16 @@ def _estimator(args: argparse.Namespace) -> DLEMLRInverter:
 
 
 def _simulate(args: argparse.Namespace, n: int, seed: int, labels: bool) -> FeatureSet:
-    prior = dataclasses.replace(
-        TRAIN_PRIOR,
-        cluster=args.cluster,
-        cluster_radius=args.cluster_radius,
-        pair_sigma_ratio=args.pair_sigma_ratio,
-    )
+    efficiency, offset = acquisition_from_args(args)
     return simulate_features(
         args.family,
         n,
         seed,
         chunk=args.chunk,
         snr=(args.snr_min, args.snr_max),
-        prior=prior,
+        prior=prior_from_args(args),
+        efficiency=efficiency,
+        offset=offset,
         physics_target=args.physics_target,
         n_iter=args.n_iter_phys,
         labels=labels,
@@ -316,12 +318,7 @@ def _simulate(args: argparse.Namespace, n: int, seed: int, labels: bool) -> Feat
 
 
 def _training_record(args: argparse.Namespace, est: DLEMLRInverter, timing: dict) -> dict:
-    prior = dataclasses.replace(
-        TRAIN_PRIOR,
-        cluster=args.cluster,
-        cluster_radius=args.cluster_radius,
-        pair_sigma_ratio=args.pair_sigma_ratio,
-    )
+    prior = prior_from_args(args)
     loss = "dual loss, relative squared errors per sample (laplace_inv.dlemlr.loss.dual_loss, "
     loss += "relative=True)"
     if args.w_mass:
@@ -334,6 +331,7 @@ def _training_record(args: argparse.Namespace, est: DLEMLRInverter, timing: dict
         "pairs_per_layout": args.chunk,
         "layouts": "random per chunk: laplace_inv.dlemlr.simulation.random_layout",
         "prior": dataclasses.asdict(prior),
+        "acquisition": acquisition_record(args),
         "snr": [args.snr_min, args.snr_max],
         "noise": "additive white Gaussian, sigma = max|S|/SNR",
         "oversample": 2,
@@ -383,6 +381,8 @@ def train_main(argv: list[str] | None = None) -> int:
     """
     args = parse_args(argv)
     try:
+        acquisition_from_args(args)
+        prior_from_args(args)
         out = output_dir(args.out, args.family, args.overwrite)
         est = _estimator(args)
     except ValueError as exc:
