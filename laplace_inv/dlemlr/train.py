@@ -53,6 +53,33 @@ __all__ = ["TRAIN_PRIOR", "build_parser", "random_axis", "random_layout", "simul
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
+def final_train_loss(history: list[dict]) -> float | None:
+    """The training loss of the last epoch that completed one.
+
+    A run stopped by hand (Ctrl-C, which skorch turns into an early stop) ends with an
+    epoch row that has no training loss; the record then keeps the one before.
+
+    Parameters
+    ----------
+    history : list of dict
+        The estimator's ``history_`` rows.
+
+    Returns
+    -------
+    float or None
+        The loss, or None when no epoch completed.
+
+    Examples
+    --------
+    >>> final_train_loss([{"epoch": 1, "train_loss": 0.9}, {"epoch": 2}])
+    0.9
+    >>> final_train_loss([{"epoch": 1}]) is None
+    True
+    """
+    losses = [row["train_loss"] for row in history if "train_loss" in row]
+    return float(losses[-1]) if losses else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``laplace-inv train``.
 
@@ -403,7 +430,7 @@ def train_main(argv: list[str] | None = None) -> int:
     metrics: dict[str, float | None] = dict(_map_errors(est, test_set))
     valid = [row["valid_loss"] for row in est.history_ if "valid_loss" in row]
     metrics["best_valid_loss"] = float(min(valid)) if valid else None
-    metrics["final_train_loss"] = float(est.history_[-1]["train_loss"])
+    metrics["final_train_loss"] = final_train_loss(est.history_)
 
     wfile = est.save(out / f"{args.family}.safetensors")
     options = {k: v for k, v in vars(args).items() if k not in NOT_IN_RECIPES}
