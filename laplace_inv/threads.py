@@ -173,10 +173,14 @@ def resolve_threads(
 
     Examples
     --------
-    >>> resolve_threads(1, cpus=8, load=0.0)
-    8
-    >>> resolve_threads(4, cpus=8, load=0.0)
-    2
+    With none of the thread variables of rules 1 and 4 set:
+
+    >>> import os
+    >>> from unittest import mock
+    >>> clean = {k: v for k, v in os.environ.items() if not k.endswith("_THREADS")}
+    >>> with mock.patch.dict(os.environ, clean, clear=True):
+    ...     resolve_threads(1, cpus=8, load=0.0), resolve_threads(4, cpus=8, load=0.0)
+    (8, 2)
     >>> resolve_threads(1, cpus=2, load=1.2)   # another process keeps one core busy
     1
     >>> from joblib import parallel_config
