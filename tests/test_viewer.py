@@ -366,7 +366,8 @@ def test_module_entry_point_serves_until_interrupted():
         with urllib.request.urlopen(url, timeout=10) as reply:
             assert b"laplace-inv viewer" in reply.read()
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 130
+        # Generous: on a loaded 2-core machine the interpreter's exit alone took over 10 s.
+        assert proc.wait(timeout=60) == 130
     finally:
         if proc.poll() is None:
             proc.kill()

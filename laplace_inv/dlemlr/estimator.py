@@ -372,8 +372,7 @@ class DLEMLRInverter(BaseInverter):
         kernel = self._check_kernel()
         check_inference_params(self)
         device = torch.device(usable_device(self.device))
-        module = self.net_.module_.to(device)
-        module.eval()
+        module = self.net_.module_.to(device).eval()
         settings = InferenceSettings(
             device=device,
             n_iter=int(self.n_iter_phys),
