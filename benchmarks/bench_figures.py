@@ -10,7 +10,8 @@ Writes to ``benchmarks/results/`` (``--out`` changes it):
 - ``cement_comparison.png`` and ``cheese_comparison.png``: the simulated cement-like and
   cheese-like maps (``laplace_inv.simulate.cement_like`` / ``cheese_like``, noise seed 0)
   by DLEMLR, UPEN, global Tikhonov and L1, with the true map in the first column;
-- ``dlemlr_cement_t1t2.png``, ``dlemlr_maastricht_t2t2.png``, ``dlemlr_sse_dt2.png``: the
+- ``dlemlr_cement_t1t2.png``, ``dlemlr_maastricht_t2t2.png``, ``dlemlr_sse_dt2.png`` and
+  ``dlemlr_spinsolve_dt2.png`` (the Spinsolve D-T2 export in ``nmrinversions_examples``): the
   real datasets by the raw DLEMLR network (``refine=False``), DLEMLR's default output (with
   its data-consistency step), UPEN and L1;
 - ``docs/figures/regions_cement.png`` (with ``--docs``): UPEN on the real cement data with
@@ -37,6 +38,8 @@ REAL = {
     "load_maastricht_t2t2": "dlemlr_maastricht_t2t2.png",
     "load_sse_dt2": "dlemlr_sse_dt2.png",
 }
+EXPORTS = {"nmrinversions_examples/spinsolve_txt/PFGCPMG": "dlemlr_spinsolve_dt2.png"}
+"""Instrument exports under ``LAPLACE_INV_DATA`` read with `laplace_inv.io.read_any`."""
 
 
 def _methods(kernel: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -89,8 +92,10 @@ def simulated(out: Path) -> None:
 
 def real(out: Path) -> None:
     """The real-data comparisons (DLEMLR raw and default, UPEN, L1)."""
+    import os
+
     from laplace_inv import datasets
-    from laplace_inv.plotting import plot_comparison, save_figure
+    from laplace_inv.io import read_any
 
     for loader, name in REAL.items():
         try:
@@ -98,20 +103,34 @@ def real(out: Path) -> None:
         except (OSError, KeyError, ValueError) as exc:
             print(f"skipped {name}: {type(exc).__name__}: {exc}", flush=True)
             continue
-        k = ds.kernel
-        methods = _methods(k, ("DLEMLR raw", "DLEMLR", "UPEN", "L1"))
-        fig = plot_comparison(
-            _maps(methods, ds.data, ds.noise_std),
-            k.grid1,
-            k.grid2,
-            k.kinds,
-            peaks="auto",
-            shared_scale=True,
-            decades=3.0,  # L1's spikes set the shared maximum: show 3 decades below it
-            limits="auto",
-        )
-        save_figure(fig, out / name)
-        print(f"wrote {out / name}", flush=True)
+        _real_figure(out / name, ds.kernel, ds.data, ds.noise_std)
+    root = Path(os.environ.get("LAPLACE_INV_DATA", "../shared/data"))
+    for relative, name in EXPORTS.items():
+        if not (root / relative).exists():
+            print(f"skipped {name}: {root / relative} not found", flush=True)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            acq = read_any(root / relative)
+        _real_figure(out / name, acq.kernel(), acq.data, acq.noise_std)
+
+
+def _real_figure(path: Path, k: Any, data: Any, noise_std: float | None) -> None:
+    from laplace_inv.plotting import plot_comparison, save_figure
+
+    methods = _methods(k, ("DLEMLR raw", "DLEMLR", "UPEN", "L1"))
+    fig = plot_comparison(
+        _maps(methods, data, noise_std),
+        k.grid1,
+        k.grid2,
+        k.kinds,
+        peaks="auto",
+        shared_scale=True,
+        decades=3.0,  # L1's spikes set the shared maximum: show 3 decades below it
+        limits="auto",
+    )
+    save_figure(fig, path)
+    print(f"wrote {path}", flush=True)
 
 
 def docs_figure(path: Path) -> None:

@@ -17,6 +17,14 @@ from mkdocs.structure.files import File, Files
 
 REPORT_DIR = Path("benchmarks") / "results"
 FIGURE_URI = "benchmark-figures"
+REAL_FIGURES = {
+    "dlemlr_cement_t1t2.png": "white cement, IR-CPMG T1-T2",
+    "dlemlr_maastricht_t2t2.png": "Maastricht sample, T2-T2",
+    "dlemlr_sse_dt2.png": "SSE, D-T2",
+    "dlemlr_spinsolve_dt2.png": "Spinsolve D-T2 export (water)",
+}
+"""Real-data comparisons written by ``python -m benchmarks.bench_figures``, shown after the
+report."""
 
 _MISSING = """# Benchmark results
 
@@ -73,7 +81,12 @@ def _benchmark_page(root: Path, files: Files, config: Any) -> str:
             files.append(File.generated(config, uri, abs_src_path=str(src)))
         return f"![{alt}]({uri})"
 
-    return _INTRO + _IMAGE.sub(image, text)
+    real = "\n\n## Real datasets, every method\n\nThe raw DLEMLR network, DLEMLR's default output\n"
+    real += "(with its data-consistency step), UPEN and L1 on one colour scale\n"
+    real += "(`python -m benchmarks.bench_figures`).\n"
+    for name, title in REAL_FIGURES.items():
+        real += f"\n### {title}\n\n![{title}]({name})\n"
+    return _INTRO + _IMAGE.sub(image, text + real)
 
 
 def on_files(files: Files, config: Any, **kwargs: Any) -> Files:
