@@ -159,6 +159,17 @@ def multipliers_for(method: str, calibration: Any) -> tuple[dict[str, dict[str, 
     return out, True
 
 
+def _finite_pairs(errors: Any, stds: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``|errors|`` and ``stds`` as float arrays, keeping the pairs where both are finite."""
+    e = np.abs(np.asarray(errors, dtype=float))
+    s = np.asarray(stds, dtype=float)
+    ok = np.isfinite(e) & np.isfinite(s)
+    e, s = e[ok], s[ok]
+    if e.size == 0:
+        raise ValueError("no finite calibration errors to learn multipliers from")
+    return e, s
+
+
 def conformal_multipliers(errors: Any, stds: Any) -> dict[str, float]:
     """Split-conformal half-width multipliers from calibration errors and bootstrap stds.
 
@@ -182,12 +193,7 @@ def conformal_multipliers(errors: Any, stds: Any) -> dict[str, float]:
     >>> round(k["68"], 1), round(k["95"], 1)
     (3.0, 5.8)
     """
-    e = np.abs(np.asarray(errors, dtype=float))
-    s = np.asarray(stds, dtype=float)
-    ok = np.isfinite(e) & np.isfinite(s)
-    e, s = e[ok], s[ok]
-    if e.size == 0:
-        raise ValueError("no finite calibration errors to learn multipliers from")
+    e, s = _finite_pairs(errors, stds)
     tiny = 1e-12
     score = np.where(s > tiny, e / np.maximum(s, tiny), np.where(e > tiny, np.inf, 0.0))
     n = score.size
@@ -270,12 +276,7 @@ def fit_calibration(errors: Any, stds: Any) -> dict[str, Any]:
     >>> round(half_width(0.0015, fit["multiplier"]["68"], fit["floor"]), 2)
     0.05
     """
-    e = np.abs(np.asarray(errors, dtype=float))
-    s = np.asarray(stds, dtype=float)
-    ok = np.isfinite(e) & np.isfinite(s)
-    e, s = e[ok], s[ok]
-    if e.size == 0:
-        raise ValueError("no finite calibration errors to learn multipliers from")
+    e, s = _finite_pairs(errors, stds)
     fits = []
     for tau in _floor_candidates(e, s):
         scale = np.hypot(s, tau)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from laplace_inv.plotting import PEAK_THRESHOLD
@@ -105,6 +105,30 @@ def invert_all(
     Returns the ``(name, InversionResult)`` pairs of the methods that ran and one table row
     per method (a method that cannot be built here gets a row saying why).
     """
+
+    def invert(name: str, est: Any) -> tuple[Any, float]:
+        return est.invert(data, noise_std=noise_std), 0.0
+
+    def top_peaks(res: Any) -> str:
+        peaks = res.peaks(min_fraction=PEAK_THRESHOLD)[:3]
+        return "; ".join(fmt_peak(p, res.kinds) for p in peaks)
+
+    return invert_each(methods, kernel, invert, top_peaks)
+
+
+def invert_each(
+    methods: Sequence[str],
+    kernel: Any,
+    invert: Callable[[str, Any], tuple[Any, float]],
+    peaks_text: Callable[[Any], str],
+) -> tuple[list[tuple[str, Any]], list[dict[str, str]]]:
+    """Build each method, time its start-up apart, run ``invert`` and make its table row.
+
+    ``invert(name, estimator)`` returns the result and seconds to add to its measured time
+    (work done once for all methods, such as a model fit); ``peaks_text(result)`` fills the
+    row's peak column. Returns the ``(name, InversionResult)`` pairs of the methods that ran
+    and one row per method (a method that cannot be built here gets a row saying why).
+    """
     from laplace_inv.methods import make_inverter
 
     results: list[tuple[str, Any]] = []
@@ -118,14 +142,13 @@ def invert_all(
             continue
         startup = time.perf_counter() - t0
         t0 = time.perf_counter()
-        res = est.invert(data, noise_std=noise_std)
-        elapsed = time.perf_counter() - t0
-        peaks = res.peaks(min_fraction=PEAK_THRESHOLD)[:3]
+        res, extra_time = invert(name, est)
+        elapsed = time.perf_counter() - t0 + extra_time
         rn = res.residual_to_noise
         rows.append(
             {
                 "method": name,
-                "peaks": "; ".join(fmt_peak(p, res.kinds) for p in peaks),
+                "peaks": peaks_text(res),
                 "residual": f"{res.relative_residual:.4f}",
                 "rn": f"{rn:.3f}" if rn is not None else "—",
                 "startup": f"{startup:.2f}",

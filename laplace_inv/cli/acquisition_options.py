@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from laplace_inv.cli._common import empty_row, fmt_peak, invert_all
+from laplace_inv.cli._common import fmt_peak, invert_all, invert_each
 from laplace_inv.plotting import PEAK_THRESHOLD
 
 HINT = (
@@ -108,42 +108,23 @@ def _invert_with_fit(
     args: argparse.Namespace, kernel: Any, data: Any, noise_std: float | None
 ) -> tuple[list[tuple[str, Any]], list[dict[str, str]]]:
     from laplace_inv.acquisition_model import invert_with_model
-    from laplace_inv.methods import make_inverter
 
     t0 = time.perf_counter()
     fit, e, c = _fit_model(kernel, data, noise_std)
     fit_time = time.perf_counter() - t0
     efficiency = None if e != e else e  # nan: no T1_IR axis
-    results: list[tuple[str, Any]] = []
-    rows: list[dict[str, str]] = []
-    for name in args.methods:
-        t0 = time.perf_counter()
-        try:
-            est = make_inverter(name, kernel)
-        except RuntimeError as exc:
-            rows.append(empty_row(name, f"not available: {exc}"))
-            continue
-        startup = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        if name == "tikhonov":
-            res = fit
+
+    def invert(name: str, est: Any) -> tuple[Any, float]:
+        if name == "tikhonov":  # the model fit's own map; its time is the fit's
+            res, extra_time = fit, fit_time
         else:
             res = invert_with_model(est, data, efficiency=efficiency, offset=c, noise_std=noise_std)
-        elapsed = time.perf_counter() - t0 + (fit_time if name == "tikhonov" else 0.0)
+            extra_time = 0.0
         res.info["fit_acquisition_time_s"] = fit_time
-        rn = res.residual_to_noise
-        rows.append(
-            {
-                "method": name,
-                "peaks": "",
-                "residual": f"{res.relative_residual:.4f}",
-                "rn": f"{rn:.3f}" if rn is not None else "—",
-                "startup": f"{startup:.2f}",
-                "time": f"{elapsed:.3f}",
-            }
-        )
-        results.append((name, res))
-    return results, rows
+        return res, extra_time
+
+    # The peaks are filled in with their physics flags once every method has run.
+    return invert_each(args.methods, kernel, invert, lambda res: "")
 
 
 def record_physics(res: Any) -> dict[str, float]:
