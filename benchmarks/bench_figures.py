@@ -1,4 +1,7 @@
-"""Method-comparison figures of simulated and real data, in the figure style of the package.
+"""Method-comparison figures of the real datasets, in the figure style of the package.
+
+The simulated cement and cheese comparisons come from the benchmark harness
+(``python -m benchmarks``, `laplace_inv.bench.figures`), which writes them with its report.
 
 Run from the repository root (real data from ``LAPLACE_INV_DATA``; absent datasets are
 skipped with a message)::
@@ -7,9 +10,6 @@ skipped with a message)::
 
 Writes to ``benchmarks/results/`` (``--out`` changes it):
 
-- ``cement_comparison.png`` and ``cheese_comparison.png``: the simulated cement-like and
-  cheese-like maps (``laplace_inv.simulate.cement_like`` / ``cheese_like``, noise seed 0)
-  by DLEMLR, UPEN, global Tikhonov and L1, with the true map in the first column;
 - ``dlemlr_cement_t1t2.png``, ``dlemlr_maastricht_t2t2.png``, ``dlemlr_sse_dt2.png`` and
   ``dlemlr_spinsolve_dt2.png`` (the Spinsolve D-T2 export in ``nmrinversions_examples``): the
   real datasets by the raw DLEMLR network (``refine=False``), DLEMLR's default output (with
@@ -62,32 +62,6 @@ def _maps(methods: dict[str, Any], data: Any, noise_std: float | None) -> list[t
             warnings.simplefilter("ignore")
             out.append((name, est.invert(data, noise_std=noise_std).map))
     return out
-
-
-def simulated(out: Path) -> None:
-    """The simulated cement and cheese comparisons, with the truth."""
-    from laplace_inv.plotting import plot_comparison, save_figure
-    from laplace_inv.simulate import cement_like, cheese_like
-
-    for make, name in (
-        (cement_like, "cement_comparison.png"),
-        (cheese_like, "cheese_comparison.png"),
-    ):
-        sc = make()
-        k = sc.kernel
-        methods = _methods(k, ("DLEMLR", "UPEN", "Tikhonov", "L1"))
-        fig = plot_comparison(
-            _maps(methods, sc.data, sc.noise_std),
-            k.grid1,
-            k.grid2,
-            k.kinds,
-            truth=sc.truth,
-            peaks="auto",
-            shared_scale=True,
-            limits="auto",
-        )
-        save_figure(fig, out / name)
-        print(f"wrote {out / name}", flush=True)
 
 
 def real(out: Path) -> None:
@@ -160,12 +134,10 @@ def docs_figure(path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_figures", description=__doc__)
     p.add_argument("--out", type=Path, default=RESULTS, help="folder of the figures")
-    p.add_argument("--only", choices=("simulated", "real", "docs"), default=None)
+    p.add_argument("--only", choices=("real", "docs"), default=None)
     p.add_argument("--docs", action="store_true", help="also docs/figures/regions_cement.png")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.only in (None, "simulated"):
-        simulated(args.out)
     if args.only in (None, "real"):
         real(args.out)
     if args.only == "docs" or args.docs:
