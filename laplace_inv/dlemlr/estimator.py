@@ -22,6 +22,7 @@ from laplace_inv.dlemlr.net import (
     TimeLimit,
     WarmupCosine,
     loaded_net,
+    module_on,
     train_net,
     usable_device,
 )
@@ -372,17 +373,15 @@ class DLEMLRInverter(BaseInverter):
         kernel = self._check_kernel()
         check_inference_params(self)
         device = torch.device(usable_device(self.device))
-        module = self.net_.module_.to(device).eval()
+        module = module_on(self.net_.module_, device)
         settings = InferenceSettings(
             device=device,
             n_iter=int(self.n_iter_phys),
             batch_size=int(self.batch_size),
             refine_steps=int(self.refine_steps) if self.refine else 0,
         )
-        threads = None
-        if device.type == "cpu" and (self.n_jobs is not None or len(batch) <= SMALL_BATCH):
-            threads = 1
-        with torch_threads(threads):
+        one_thread = device.type == "cpu" and (self.n_jobs is not None or len(batch) <= SMALL_BATCH)
+        with torch_threads(1 if one_thread else None):
             plan = grid_plan(kernel, tuple(self.net_.module_.grid))
             return invert_batch(module, plan, batch, scales, settings)
 

@@ -263,6 +263,39 @@ def usable_device(device: str | torch.device) -> str:
     return str(device)
 
 
+def module_on(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``module`` in eval mode on ``device``, moved only when it is elsewhere.
+
+    `torch.nn.Module.to` visits every parameter even when nothing moves, which costs about
+    a millisecond per call on this network: more than a tenth of a single-map inversion.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network.
+    device : torch.device
+        Where it must run.
+
+    Returns
+    -------
+    torch.nn.Module
+        The same module, on ``device`` and in eval mode.
+
+    Examples
+    --------
+    >>> m = torch.nn.Linear(2, 2)
+    >>> module_on(m, torch.device("cpu")) is m, m.training
+    (True, False)
+    """
+    first = next(module.parameters(), None)
+    here = None if first is None else first.device
+    if here is None or here.type != device.type or device.index not in (None, here.index):
+        module.to(device)
+    if module.training:
+        module.eval()
+    return module
+
+
 def train_net(
     params: Mapping[str, Any],
     grid: tuple[int, int],
