@@ -34,6 +34,11 @@ ADMM_RHO = 3000.0
 #: Over-relaxation factor γ (1 is plain ADMM; 1.5-1.8 is the usual speed-up).
 RELAXATION = 1.6
 
+#: Most coefficient entries (iterations × maps × r1 × r2) formed at once by `admm_iterations`:
+#: forming a block of iterations' coefficients in a few large operations instead of many
+#: small ones saves a third of a single map's ADMM time, and the cap bounds the memory.
+COEFFICIENT_BUDGET = 2**21
+
 
 @dataclass(frozen=True)
 class SpectralOperator:
@@ -170,28 +175,51 @@ def admm_iterations(
     dtype = op.s2.dtype
     Sc = Sc[:, :r1, :r2].to(dtype)
     a = alpha.to(dtype).reshape(-1, 1, 1)
-    s = op.s2.sqrt()
+    rhos = rhos.to(dtype)
+    s_Sc = op.s2.sqrt() * Sc
     if start is not None:
         Z = torch.clamp(start.to(dtype), min=0.0)
     else:  # the clipped unconstrained solution at the first penalty
-        rho0 = rhos[0].to(dtype).reshape(-1, 1, 1)
-        Z = torch.clamp(op.from_spectral(s * Sc * (1.0 / (op.s2 + (a + rho0)))), min=0.0)
+        first_inverse = 1.0 / (op.s2 + (a + rhos[0].reshape(-1, 1, 1)))
+        Z = torch.clamp(op.from_spectral(s_Sc * first_inverse), min=0.0)
     U = torch.zeros_like(Z)
-    rho_prev = rhos[0].to(dtype).reshape(-1, 1, 1)
-    for rho_k in rhos.to(dtype):
-        rho = rho_k.reshape(-1, 1, 1)
-        c = a + rho
-        inv_sc = 1.0 / (op.s2 + c)
-        data_term = s * Sc * inv_sc  # (KᵀK + cI)⁻¹KᵀS̃ in spectral coordinates
-        if not torch.equal(rho, rho_prev):
-            U.mul_(rho_prev / rho)  # the scaled dual follows the penalty
-        rho_prev = rho
-        W = Z - U
-        # F = (KᵀK + cI)⁻¹(KᵀS̃ + ρW) = (ρ/c)W + V1[ρ(1/(s²+c) − 1/c)⊙V1ᵀWV2 + data_term]V2ᵀ
-        F = op.from_spectral(rho * (inv_sc - 1.0 / c) * op.to_spectral(W) + data_term)
-        F.add_(W.mul_(rho / c))
-        # Over-relaxed F̂ = γF + (1−γ)Z; then Z = max(0, F̂ + U) and U ← F̂ + U − Z, in place.
-        T = F.mul_(relaxation).add_(Z, alpha=1.0 - relaxation).add_(U)
-        Z = torch.clamp(T, min=0.0)
-        U = T.sub_(Z)
+    # One host sync for the whole run: where the penalty changes, the scaled dual follows it.
+    changes = [False, *(rhos[1:] != rhos[:-1]).any(dim=1).tolist()]
+    block = max(1, COEFFICIENT_BUDGET // max(1, Sc.numel()))
+    for first in range(0, len(rhos), block):
+        coefficients = _iteration_coefficients(op, s_Sc, a, rhos, first, block)
+        for k, (gain, data_term, keep, ratio) in enumerate(zip(*coefficients, strict=True)):
+            if changes[first + k]:
+                U.mul_(ratio)
+            W = Z - U
+            # F = (KᵀK + cI)⁻¹(KᵀS̃ + ρW) = (ρ/c)W + V1[ρ(1/(s²+c) − 1/c)⊙V1ᵀWV2 + data_term]V2ᵀ
+            F = op.from_spectral((gain * op.to_spectral(W)).add_(data_term))
+            F.add_(W.mul_(keep))
+            # Over-relaxed F̂ = γF + (1−γ)Z; then Z = max(0, F̂ + U) and U ← F̂ + U − Z, in place.
+            T = F.mul_(relaxation).add_(Z, alpha=1.0 - relaxation).add_(U)
+            Z = torch.clamp(T, min=0.0)
+            U = T.sub_(Z)
     return Z
+
+
+def _iteration_coefficients(
+    op: SpectralOperator,
+    s_Sc: torch.Tensor,
+    a: torch.Tensor,
+    rhos: torch.Tensor,
+    first: int,
+    block: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The F-update coefficients of iterations ``first … first + block − 1`` at once.
+
+    Returns ``(gain, data_term, keep, ratio)``, each indexed by iteration first:
+    ``ρ(1/(s² + c) − 1/c)``, ``s⊙S̃/(s² + c)``, ``ρ/c`` and ``ρ_previous/ρ``, ``c = α + ρ``.
+    """
+    rho = rhos[first : first + block].reshape(-1, rhos.shape[1], 1, 1)
+    previous = rhos[max(first - 1, 0) : first + len(rho) - 1].reshape(-1, rhos.shape[1], 1, 1)
+    if first == 0:
+        previous = torch.cat([rho[:1], previous])
+    c = a + rho
+    inverse = (op.s2 + c).reciprocal_()
+    gain = rho * (inverse - c.reciprocal())
+    return gain, s_Sc * inverse, rho / c, previous / rho
