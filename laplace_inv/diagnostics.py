@@ -68,8 +68,13 @@ def robust_std(r: np.ndarray) -> float:
     >>> round(robust_std(np.random.default_rng(0).standard_normal(10_000)), 1)
     1.0
     """
-    r = np.asarray(r, dtype=float).ravel()
-    return float(1.4826 * np.median(np.abs(r - np.median(r))))
+    return _deviations(np.asarray(r, dtype=float))[1]
+
+
+def _deviations(r: np.ndarray) -> tuple[np.ndarray, float]:
+    """``|r − median r|`` and `robust_std` from it (two medians: the slow part of the check)."""
+    dev = np.abs(r - np.median(r))
+    return dev, float(1.4826 * np.median(dev))
 
 
 def fit_warnings(
@@ -124,9 +129,9 @@ def fit_warnings(
     norm_s = float(np.linalg.norm(S))
     if not norm_s > 0 or not np.all(np.isfinite(r)):
         return []
-    scale = robust_std(r)
+    dev, scale = _deviations(r)
     sigma = max(scale, float(noise_std or 0.0))
-    spike = _spike(r, scale)
+    spike = _spike(dev, scale)
     if spike:  # a spike distorts the whole map: the other checks would only echo it
         return spike
     return _zero_map(r, norm_s, sigma) + _baseline(r, scale, F, kinds) + _phase(r, S, sigma)
@@ -145,15 +150,14 @@ def _zero_map(r: np.ndarray, norm_s: float, sigma: float) -> list[str]:
     return []
 
 
-def _spike(r: np.ndarray, scale: float) -> list[str]:
-    dev = np.abs(r - np.median(r)).ravel()
+def _spike(deviations: np.ndarray, scale: float) -> list[str]:
+    dev = deviations.ravel()
     worst = int(np.argmax(dev))
-    z = dev / scale if scale > 0 else np.full(dev.shape, np.inf)
-    far = np.flatnonzero(z > SPIKE_SIGMAS)
+    far = np.flatnonzero(dev > SPIKE_SIGMAS * scale) if scale > 0 else np.arange(dev.size)
     share = float(dev[worst] ** 2 / max(float(np.sum(dev * dev)), 1e-300))
     if far.size == 0 or not (far.size <= MAX_SPIKES or share > SPIKE_ENERGY):
         return []
-    i, j = np.unravel_index(worst, r.shape)
+    i, j = np.unravel_index(worst, deviations.shape)
     return [
         f"isolated spike in the residual: data point [{i}, {j}] holds {share:.0%} of the "
         "residual energy and lies far off the fit; a corrupted point distorts the whole "
