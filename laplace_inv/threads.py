@@ -33,6 +33,7 @@ __all__ = [
     "limit_threads",
     "machine_load",
     "resolve_threads",
+    "running_now",
 ]
 
 ENV_THREADS = "LAPLACE_INV_THREADS"
@@ -62,7 +63,13 @@ def available_cpus() -> int:
 
 
 def machine_load() -> float:
-    """One-minute load average of the machine (runnable processes), 0 where unknown.
+    """Runnable processes besides this one: the larger of the 1-minute load average and the
+    count running right now (0 where neither is known).
+
+    The load average lags a busy process that started seconds ago by up to a minute; the
+    instantaneous count (Linux: ``/proc/loadavg``) sees it at once. A thread count that is
+    too high on a busy machine costs far more (threads that wait on a descheduled sibling)
+    than one that is too low on an idle one, so the larger reading wins.
 
     Returns
     -------
@@ -74,9 +81,39 @@ def machine_load() -> float:
     True
     """
     try:
-        return max(0.0, float(os.getloadavg()[0]))
+        average = max(0.0, float(os.getloadavg()[0]))
     except (AttributeError, OSError):  # Windows
-        return 0.0
+        average = 0.0
+    return max(average, float(running_now()))
+
+
+def running_now(path: str = "/proc/loadavg") -> int:
+    """Threads runnable at this instant on the machine, besides the one calling (Linux).
+
+    Parameters
+    ----------
+    path : str
+        The kernel's load file, whose fourth field reads ``running/total``.
+
+    Returns
+    -------
+    int
+        At least 0; 0 where the file is missing or unreadable.
+
+    Examples
+    --------
+    >>> running_now() >= 0
+    True
+    >>> running_now("/nonexistent/loadavg")
+    0
+    """
+    try:
+        with open(path, encoding="ascii") as handle:
+            fields = handle.read().split()
+        running = int(fields[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return max(0, running - 1)
 
 
 def _positive_int(value: Any, name: str) -> int:

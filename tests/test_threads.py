@@ -16,6 +16,7 @@ from laplace_inv.threads import (
     limit_threads,
     machine_load,
     resolve_threads,
+    running_now,
 )
 
 
@@ -33,6 +34,34 @@ def _blas_threads() -> list[int]:
 def test_machine_probes():
     assert available_cpus() >= 1
     assert machine_load() >= 0.0
+    assert running_now() >= 0
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("0.10 0.20 0.30 1/250 4242\n", 0),  # only the caller runs
+        ("0.10 0.20 0.30 3/250 4242\n", 2),  # a 2-thread busy process started just now
+        ("garbage\n", 0),
+        ("", 0),
+    ],
+)
+def test_running_now_reads_the_instantaneous_count(tmp_path, content, expected):
+    path = tmp_path / "loadavg"
+    path.write_text(content)
+    assert running_now(str(path)) == expected
+
+
+def test_machine_load_sees_a_process_the_average_has_not_caught_up_with(monkeypatch):
+    import laplace_inv.threads as threads
+
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (0.05, 0.1, 0.2))
+    monkeypatch.setattr(threads, "running_now", lambda: 2)
+    assert machine_load() == 2.0
+    assert resolve_threads(1, cpus=2) == 1
+    monkeypatch.setattr(threads, "running_now", lambda: 0)
+    assert machine_load() == pytest.approx(0.05)
+    assert resolve_threads(1, cpus=2) == 2
 
 
 @pytest.mark.parametrize(
