@@ -1,7 +1,7 @@
 """Time one cement map per method in a fresh process, warm, and beside a busy process.
 
-Methods: UPEN, global Tikhonov (with its automatic α), L1 and DLEMLR (``from_pretrained``),
-each built with `laplace_inv.methods.make_inverter` as a user would, and FLINT (flintpy-nmr)
+Methods: UPEN, global Tikhonov (with its automatic α), L1 and DLEMLR (``from_pretrained``;
+its default output, and warm its raw output ``refine=False`` too), each built with `laplace_inv.methods.make_inverter` as a user would, and FLINT (flintpy-nmr)
 at α = 3 when installed (warm conditions only), with the ratio FLINT / global Tikhonov per
 round and L1's objective and duality gap against a tight reference solve. The map is the real
 cement IR-CPMG data (``LAPLACE_INV_DATA``) when available, else the cement-like simulation,
@@ -35,14 +35,17 @@ import numpy as np
 
 from benchmarks.markdown import emit_table
 
-METHODS = ("upen", "tikhonov", "l1", "dlemlr", "flint3")
+METHODS = ("upen", "tikhonov", "l1", "dlemlr", "dlemlr-raw", "flint3")
 LABELS = {
     "upen": "UPEN",
     "tikhonov": "global Tikhonov",
     "l1": "L1",
-    "dlemlr": "DLEMLR",
+    "dlemlr": "DLEMLR (default output)",
+    "dlemlr-raw": "DLEMLR raw (`refine=False`)",
     "flint3": "FLINT α = 3 (flintpy-nmr)",
 }
+#: Methods that are another method with other parameters (warm conditions only).
+VARIANTS = {"dlemlr-raw": ("dlemlr", {"refine": False})}
 #: Methods run in fresh processes (FLINT is a peer: warm conditions only).
 FRESH_METHODS = ("upen", "tikhonov", "l1", "dlemlr")
 MODES = ("default", "limit_threads")
@@ -130,7 +133,8 @@ def build(method: str, kernel: Any) -> Any:
         return FlintAtThree(kernel)
     from laplace_inv.methods import make_inverter
 
-    return make_inverter(method, kernel)
+    name, params = VARIANTS.get(method, (method, {}))
+    return make_inverter(name, kernel, **params)
 
 
 def ratio_lines(warm: dict, busy: dict) -> list[str]:
@@ -244,7 +248,7 @@ def build_table(fresh: dict, warm: dict, busy: dict, methods: list[str]) -> list
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
-    p.add_argument("--repeats", type=int, default=5, help="warm calls per method and mode")
+    p.add_argument("--repeats", type=int, default=9, help="warm calls per method and mode")
     p.add_argument("--fresh", type=int, default=2, help="fresh processes per method and mode")
     p.add_argument("--out", type=Path, help="write the markdown table here")
     args = p.parse_args(argv)
@@ -286,8 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `{command.strip()}`",
         "",
         f"- Map: {source}, 64 × 64 grid; methods built with `make_inverter` (defaults).",
-        f"- Machine: {available_cpus()} CPUs available to the process; 1-minute load average "
-        f"{load_before:.1f} at the start (other users included). Run took {elapsed:.0f} s.",
+        f"- Machine: {available_cpus()} CPUs available to the process; load "
+        f"{load_before:.1f} at the start (`machine_load`: the larger of the 1-minute load "
+        "average and the threads running at that instant, other users included). Run took "
+        f"{elapsed:.0f} s.",
         f"- Fresh process: {args.fresh} new processes per method and mode (import = "
         "`import laplace_inv` and the method's module; build/load = `make_inverter`, for "
         "DLEMLR the weights; first call = the first `invert`; process = the whole wall "
