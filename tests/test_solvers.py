@@ -76,3 +76,26 @@ def test_upen_takes_explicit_arguments(problem):
     assert isinstance(res, SolverResult)
     assert res.info["beta0"] == 1e-4 and res.iterations == res.info["outer_iterations"]
     assert int(np.argmax(res.map)) == 5 * 16 + 9
+
+
+def test_positive_gram_tracks_a_changing_support_without_drift():
+    from laplace_inv.solvers.brd import (
+        PositiveGram,
+        degrees_of_freedom,
+        degrees_of_freedom_from_gram,
+    )
+
+    rng = np.random.default_rng(3)
+    K = rng.standard_normal((30, 200))
+    gram = PositiveGram(K)
+    mask = rng.random(200) < 0.5
+    for step in range(40):
+        # Mostly small changes (the incremental path), now and then a large one (a refresh).
+        flips = rng.random(200) < (0.5 if step % 13 == 0 else 0.03)
+        mask = mask ^ flips
+        lower = gram.update(mask)
+        expected = K[:, mask] @ K[:, mask].T
+        np.testing.assert_allclose(np.tril(lower), np.tril(expected), rtol=1e-10, atol=1e-9)
+        assert degrees_of_freedom_from_gram(lower, 0.7) == pytest.approx(
+            degrees_of_freedom(K[:, mask], 0.7), rel=1e-10
+        )
