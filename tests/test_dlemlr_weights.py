@@ -258,3 +258,26 @@ def test_weights_sha256_is_the_package_hash_after_the_file_checks(tmp_path, monk
     monkeypatch.setattr(persistence, "MAX_WEIGHTS_BYTES", 100)
     with pytest.raises(ValueError, match="more than the 100 allowed"):
         persistence.sha256_file(path)
+
+
+def test_loading_for_inference_builds_no_torch_optimizer():
+    """A fresh process loads the weights without importing torch._dynamo (about a second)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from laplace_inv.dlemlr import DLEMLRInverter; "
+        "from laplace_inv.simulate import cement_kernel; "
+        "est = DLEMLRInverter.from_pretrained(cement_kernel()); "
+        "print(type(est.net_.optimizer_).__name__, 'torch._dynamo' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.split() == ["InferenceOnlyOptimizer", "False"]
+
+
+def test_a_net_loaded_for_inference_refuses_to_step():
+    est = DLEMLRInverter.from_pretrained(cement_kernel())
+    with pytest.raises(RuntimeError, match="loaded for inference"):
+        est.net_.optimizer_.step()

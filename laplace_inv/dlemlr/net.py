@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -374,6 +375,50 @@ def load_state(net: DLEMLRNeuralNet, state: Mapping[str, torch.Tensor], where: s
         ) from None
 
 
+class InferenceOnlyOptimizer(torch.optim.Optimizer):
+    """The optimizer of a net loaded for inference: it holds nothing and refuses to step.
+
+    `torch.optim.Optimizer.__init__` imports ``torch._dynamo`` (about a second), which
+    loading pretrained weights for inference has no use for, so this subclass (skorch
+    registers only optimizer instances) never calls it. Training always builds a new net
+    with the real optimizer (`build_net`).
+
+    Parameters
+    ----------
+    params : iterable
+        The parameters skorch hands over (ignored).
+    lr : float
+        Learning rate skorch hands over (ignored).
+    weight_decay : float
+        Weight decay skorch hands over (ignored).
+
+    Examples
+    --------
+    >>> opt = InferenceOnlyOptimizer([], lr=1e-3)
+    >>> opt.param_groups, opt.state_dict()
+    ([], {})
+    """
+
+    def __init__(self, params: Any, lr: float = 0.0, weight_decay: float = 0.0) -> None:
+        self.defaults: dict[str, Any] = {}
+        self.state: defaultdict[torch.Tensor, Any] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Nothing to reset."""
+
+    def step(self, closure: Any = None) -> None:  # type: ignore[override]
+        """Refuse: this net was loaded for inference."""
+        raise RuntimeError(
+            "this network was loaded for inference and cannot be trained in place; fit a "
+            "DLEMLRInverter (init_weights=...) to train from these weights"
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        """No state."""
+        return {}
+
+
 def loaded_net(params: dict[str, Any], kernel: Kernel2D, weights: Weights) -> DLEMLRNeuralNet:
     """A `DLEMLRNeuralNet` holding checked weights, in eval mode.
 
@@ -409,6 +454,7 @@ def loaded_net(params: dict[str, Any], kernel: Kernel2D, weights: Weights) -> DL
             stacklevel=4,
         )
     net = build_net(params, weights.grid)
+    net.set_params(optimizer=InferenceOnlyOptimizer)
     net.initialize()
     load_state(net, weights.state, str(weights.path))
     net.module_.eval()
