@@ -30,6 +30,7 @@ def brd_solve(
     c0: np.ndarray | None = None,
     max_iter: int = 100,
     tol: float = 1e-9,
+    gram: PositiveGram | None = None,
 ) -> SolverResult:
     """Solve the non-negative Tikhonov problem for one α by dual Newton.
 
@@ -49,6 +50,9 @@ def brd_solve(
         Newton iteration cap.
     tol : float
         Stop when ``‖∇χ‖ ≤ tol·‖s‖``.
+    gram : PositiveGram, optional
+        The Newton matrix tracker of ``prob.K``, shared by the solves of one problem at
+        several α (their supports overlap); default: a new one.
 
     Returns
     -------
@@ -79,7 +83,8 @@ def brd_solve(
         return 0.5 * float(f_ @ f_) + 0.5 * alpha * float(c_ @ c_) - float(c_ @ s), f_
 
     val, f = chi(c)
-    gram = PositiveGram(K)
+    if gram is None or gram.K is not K:
+        gram = PositiveGram(K)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):

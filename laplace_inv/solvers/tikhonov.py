@@ -22,7 +22,7 @@ from laplace_inv.solvers.alpha import (
     refine_minimum,
     solve_path,
 )
-from laplace_inv.solvers.brd import brd_solve, degrees_of_freedom
+from laplace_inv.solvers.brd import PositiveGram, brd_solve, degrees_of_freedom
 from laplace_inv.solvers.discrepancy import discrepancy_target, largest_alpha_within
 from laplace_inv.solvers.discrepancy_root import best_fit, discrepancy_root
 from laplace_inv.solvers.gradient import nonneg, projected_gradient
@@ -176,6 +176,7 @@ class _Solves:
     def __init__(self, op: CompressedOperator, S_c: np.ndarray, max_iter: int, tol: float):
         self.op, self.S_c, self.max_iter, self.tol = op, S_c, max_iter, tol
         self.prob = op.pairs()
+        self.gram = PositiveGram(self.prob.K)
         self.s = self.prob.data(S_c)
         self.iterations = 0
         self.converged = True
@@ -188,7 +189,14 @@ class _Solves:
     def brd(self, a: float, warm) -> PathPoint:
         """BRD dual Newton from the dual ``warm`` (or zero)."""
         res = brd_solve(
-            self.prob, self.s, a, self.op.map_shape, c0=warm, max_iter=self.max_iter, tol=self.tol
+            self.prob,
+            self.s,
+            a,
+            self.op.map_shape,
+            c0=warm,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            gram=self.gram,
         )
         if not res.converged:
             warn_not_converged("BRD (global Tikhonov)", res.iterations, self.tol)
