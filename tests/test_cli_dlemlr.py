@@ -60,6 +60,20 @@ def test_dlemlr_options_reach_the_estimator(tmp_path, monkeypatch):
     assert methods.METHODS["dlemlr"] is not real  # the test's spy, restored by monkeypatch
 
 
+def test_dlemlr_options_reach_the_bootstrap_estimator_too(tmp_path, monkeypatch):
+    from laplace_inv import methods
+
+    built = []
+    real = methods.METHODS["dlemlr"]
+    monkeypatch.setitem(methods.METHODS, "dlemlr", lambda k: built.append(real(k)) or built[-1])
+    data = scan(tmp_path / "scan.npz")
+    argv = ["invert", str(data), "--method", "dlemlr", "-q", "-o", str(tmp_path / "o")]
+    argv += ["--no-refine", "--uncertainty", "--draws", "2"]
+    assert main(argv) == 0
+    assert len(built) == 2  # the inversion and the bootstrap
+    assert [est.get_params()["refine"] for est in built] == [False, False]
+
+
 @pytest.mark.parametrize(
     ("option", "match"),
     [(["--refine-steps", "-1"], "must be an integer >= 0"), (["--batch-size", "0"], ">= 1")],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from laplace_inv.plotting import PEAK_THRESHOLD
@@ -98,12 +98,17 @@ def empty_row(method: str, peaks: str) -> dict[str, str]:
 
 
 def invert_all(
-    methods: Sequence[str], kernel: Any, data: Any, noise_std: float | None
+    methods: Sequence[str],
+    kernel: Any,
+    data: Any,
+    noise_std: float | None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[tuple[str, Any]], list[dict[str, str]]]:
     """Run each method; time start-up (import + model load) apart from the inversion.
 
-    Returns the ``(name, InversionResult)`` pairs of the methods that ran and one table row
-    per method (a method that cannot be built here gets a row saying why).
+    ``params`` maps a method name to its estimator parameters (`make_inverter`). Returns the
+    ``(name, InversionResult)`` pairs of the methods that ran and one table row per method
+    (a method that cannot be built here gets a row saying why).
     """
 
     def invert(name: str, est: Any) -> tuple[Any, float]:
@@ -113,7 +118,7 @@ def invert_all(
         peaks = res.peaks(min_fraction=PEAK_THRESHOLD)[:3]
         return "; ".join(fmt_peak(p, res.kinds) for p in peaks)
 
-    return invert_each(methods, kernel, invert, top_peaks)
+    return invert_each(methods, kernel, invert, top_peaks, params)
 
 
 def invert_each(
@@ -121,8 +126,10 @@ def invert_each(
     kernel: Any,
     invert: Callable[[str, Any], tuple[Any, float]],
     peaks_text: Callable[[Any], str],
+    params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[tuple[str, Any]], list[dict[str, str]]]:
-    """Build each method, time its start-up apart, run ``invert`` and make its table row.
+    """Build each method (with ``params[name]``, if any), time its start-up apart, run
+    ``invert`` and make its table row.
 
     ``invert(name, estimator)`` returns the result and seconds to add to its measured time
     (work done once for all methods, such as a model fit); ``peaks_text(result)`` fills the
@@ -136,7 +143,7 @@ def invert_each(
     for name in methods:
         t0 = time.perf_counter()
         try:
-            est = make_inverter(name, kernel)
+            est = make_inverter(name, kernel, **(params or {}).get(name, {}))
         except RuntimeError as exc:
             rows.append(empty_row(name, f"not available: {exc}"))
             continue

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from laplace_inv.cli._common import fmt_peak, invert_all, invert_each
+from laplace_inv.cli.dlemlr_options import method_params
 from laplace_inv.plotting import PEAK_THRESHOLD
 
 HINT = (
@@ -83,7 +84,7 @@ def invert_methods(
     `laplace_inv.cli._common.invert_all`, the peaks carrying their flags.
     """
     if not getattr(args, "fit_acquisition", False):
-        results, rows = invert_all(args.methods, kernel, data, noise_std)
+        results, rows = invert_all(args.methods, kernel, data, noise_std, method_params(args))
     elif not _is_map(data):
         raise ValueError(
             "--fit-acquisition needs a 2D acquisition (a map); for a 1D decay, invert without it"
@@ -124,7 +125,7 @@ def _invert_with_fit(
         return res, extra_time
 
     # The peaks are filled in with their physics flags once every method has run.
-    return invert_each(args.methods, kernel, invert, lambda res: "")
+    return invert_each(args.methods, kernel, invert, lambda res: "", method_params(args))
 
 
 def record_physics(res: Any) -> dict[str, float]:

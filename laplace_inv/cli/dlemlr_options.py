@@ -1,7 +1,7 @@
 """``laplace-inv invert`` options of the DLEMLR estimator (``--refine/--no-refine``, ...).
 
-`add_arguments` registers them on the ``invert`` parser; `applied` builds every DLEMLR
-estimator of the command with them (the inversion and, with ``--uncertainty``, the
+`add_arguments` registers them on the ``invert`` parser; `method_params` hands them to every
+place that builds a DLEMLR estimator (the inversion and, with ``--uncertainty``, the
 bootstrap).
 """
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger("laplace_inv")
@@ -114,47 +112,33 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def applied(args: argparse.Namespace) -> Iterator[None]:
-    """Within the block, ``make_inverter("dlemlr", ...)`` builds DLEMLR with the options.
+def method_params(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Per method name, the estimator parameters the command line sets (for `make_inverter`).
+
+    Every place of the command that builds a method by name (the inversion and, with
+    ``--uncertainty``, the bootstrap) passes these, so the options reach each DLEMLR
+    estimator of the command. Options given without ``--method dlemlr`` are reported.
 
     Parameters
     ----------
     args : argparse.Namespace
         Parsed ``invert`` arguments.
 
-    Yields
-    ------
-    None
-        Nothing.
+    Returns
+    -------
+    dict
+        ``{"dlemlr": {...}}`` when a DLEMLR option is set, else empty.
 
     Examples
     --------
-    >>> from laplace_inv import methods
-    >>> before = methods.METHODS["dlemlr"]
-    >>> with applied(argparse.Namespace(dlemlr_refine=False)):
-    ...     methods.METHODS["dlemlr"] is before
-    False
-    >>> methods.METHODS["dlemlr"] is before
-    True
+    >>> method_params(argparse.Namespace(dlemlr_refine=False, methods=["dlemlr"]))
+    {'dlemlr': {'refine': False}}
+    >>> method_params(argparse.Namespace(methods=["upen"]))
+    {}
     """
     params = estimator_params(args)
     if not params:
-        yield
-        return
+        return {}
     if "dlemlr" not in getattr(args, "methods", ["dlemlr"]):
         log.warning("the DLEMLR options (%s) apply to --method dlemlr only", ", ".join(params))
-    from laplace_inv import methods
-
-    plain = methods.METHODS["dlemlr"]
-
-    def configured(kernel: Any) -> Any:
-        return plain(kernel).set_params(**params)
-
-    # The registry is the one place that builds methods by name (the inversion and the
-    # bootstrap both call it), so the options reach every DLEMLR estimator of the command.
-    methods.METHODS["dlemlr"] = configured
-    try:
-        yield
-    finally:
-        methods.METHODS["dlemlr"] = plain
+    return {"dlemlr": params}

@@ -17,7 +17,6 @@ from laplace_inv.cli._common import (
     results_table,
 )
 from laplace_inv.cli.dlemlr_options import add_arguments as add_dlemlr_arguments
-from laplace_inv.cli.dlemlr_options import applied as dlemlr_options_applied
 from laplace_inv.cli.output import ResultWriter, check_absent, write_map_csv
 from laplace_inv.cli.regions import add_arguments as add_region_arguments
 
@@ -229,8 +228,7 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     for path, folder in zip(paths, _folders(paths, out), strict=True):
         try:
-            with dlemlr_options_applied(args):
-                summary.extend(invert_one(path, folder, args))
+            summary.extend(invert_one(path, folder, args))
         except (ValueError, TypeError, OSError, RuntimeError, FloatingPointError) as exc:
             if len(paths) == 1:
                 raise

@@ -95,12 +95,19 @@ def _plain_rows(name: str, res: Any, regions: list[Any]) -> list[dict[str, Any]]
 
 
 def _bootstrap_rows(
-    name: str, res: Any, data: Any, noise_std: float | None, regions: list[Any], draws: int | None
+    name: str,
+    res: Any,
+    data: Any,
+    noise_std: float | None,
+    regions: list[Any],
+    args: argparse.Namespace,
 ) -> list[dict[str, Any]]:
     from laplace_inv.analysis.uncertainty import bootstrap
+    from laplace_inv.cli.dlemlr_options import method_params
     from laplace_inv.methods import make_inverter
 
-    est = make_inverter(name, res.kernel)
+    est = make_inverter(name, res.kernel, **method_params(args).get(name, {}))
+    draws = args.draws
     unc = bootstrap(est, data, regions=regions, n_draws=draws, noise_std=noise_std)
     ratios = {r.name: (r.stats.ratio if r.stats is not None else None) for r in unc.regions}
     rows = []
@@ -141,7 +148,7 @@ def region_rows(
     rows: list[dict[str, Any]] = []
     for name, res in results:
         if args.uncertainty:
-            rows += _bootstrap_rows(name, res, data, noise_std, regions, args.draws)
+            rows += _bootstrap_rows(name, res, data, noise_std, regions, args)
         elif regions:
             rows += _plain_rows(name, res, regions)
     return rows
