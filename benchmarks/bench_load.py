@@ -1,8 +1,9 @@
 """Time one cement map per method in a fresh process, warm, and beside a busy process.
 
 Methods: UPEN, global Tikhonov (with its automatic α), L1 and DLEMLR (``from_pretrained``;
-its default output, and warm its raw output ``refine=False`` too), each built with `laplace_inv.methods.make_inverter` as a user would, and FLINT (flintpy-nmr)
-at α = 3 when installed (warm conditions only), with the ratio FLINT / global Tikhonov per
+its default output, and warm its raw output ``refine=False`` too), each built with
+`laplace_inv.methods.make_inverter` as a user would, and FLINT (flintpy-nmr) at α = 3 when
+installed (warm conditions only), with the ratio FLINT / global Tikhonov per
 round and L1's objective and duality gap against a tight reference solve. The map is the real
 cement IR-CPMG data (``LAPLACE_INV_DATA``) when available, else the cement-like simulation,
 on the 64 × 64 grid. Three conditions, reported apart:
