@@ -1,6 +1,10 @@
-"""The data-consistency step as a function of its settings."""
+"""The data-consistency step as a function of its settings, and the benchmark that shows
+where it moves the peaks of real data."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +14,18 @@ from laplace_inv.dlemlr.compressed import problem
 from laplace_inv.dlemlr.consistency import ConsistencySettings
 from laplace_inv.dlemlr.features import project_tensor
 from laplace_inv.dlemlr.inference import _consistency, consistency_step
+from laplace_inv.kernels import Kernel2D, KernelAxis
 from laplace_inv.simulate import Peak, cement_kernel, make_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(ROOT))  # the repository root, where `benchmarks` lives
+    from benchmarks import bench_dlemlr_real
+
+    return bench_dlemlr_real
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +84,64 @@ def test_smaller_lambda_moves_the_prior_towards_the_data(shifted_prior):
     assert moved[0] > moved[1] > moved[2]
     assert residual[0] > residual[1] > residual[2]
     assert moved[2] < 0.5 * abs(t2_centre(prior) - t2_centre(truth))
+
+
+def test_dominant_in_range_reads_the_first_axis(bench):
+    class Peak1:
+        def __init__(self, d: float, fraction: float) -> None:
+            self.position, self.fraction = (d, 0.1), fraction
+
+    class Result:
+        def __init__(self, *peaks: Peak1) -> None:
+            self._peaks = peaks
+
+        def peaks(self, min_fraction: float) -> list[Peak1]:
+            return [p for p in self._peaks if p.fraction >= min_fraction]
+
+    res = {
+        "UPEN": Result(Peak1(2.1e-9, 0.9)),
+        "raw": Result(Peak1(1.8e-9, 0.6), Peak1(2.2e-9, 0.4)),
+        "default": Result(Peak1(2.05e-9, 0.97), Peak1(1e-10, 0.02)),
+    }
+    cell, ok = bench.dominant_in_range(res, (2.0e-9, 2.3e-9))
+    assert cell.startswith("2.1e-09 / 1.8e-09 / 2.05e-09") and ok == "yes"
+    res["default"] = Result(Peak1(1.82e-9, 1.0))
+    assert bench.dominant_in_range(res, (2.0e-9, 2.3e-9))[1] == "no"
+
+
+def test_spinsolve_rows_recovers_a_mono_exponential_decay(bench):
+    b = np.concatenate([[0.0], np.geomspace(3e7, 8e9, 15)])
+    echoes = 1e-3 * np.arange(1, bench.ROW_ECHOES + 1)
+    k = Kernel2D(KernelAxis("D", b, n_grid=16), KernelAxis("T2", echoes, n_grid=16))
+    data = 100.0 * np.exp(-b * 2.1e-9)[:, None] * np.exp(-echoes / 0.13)[None, :]
+    rng = np.random.default_rng(0)
+    data = data + rng.normal(0.0, 1.0, data.shape)
+    lines = bench.spinsolve_rows([("Spinsolve D-T2", k, data, 1.0, [])])
+    assert lines[2].startswith("| b (10⁹ s/m²) | 0.00 |")
+    fits = [line for line in lines if line.startswith("| all rows") or line.startswith("| rows")]
+    assert len(fits) == 5
+    for line in fits:
+        d = float(line.split("|")[2].split("e-9")[0])
+        assert abs(d - 2.1) < 0.1, line
+    assert bench.spinsolve_rows([]) == ["The Spinsolve export is not available."]
+
+
+def test_reference_neighbourhood_lists_only_single_reference_datasets(bench):
+    k = cement_kernel()
+    two = [{"position": (0.1, 0.02)}, {"position": (0.1, 0.001)}]
+    rows = bench.reference_neighbourhood_rows([("cement", k, np.zeros(k.data_shape), 1.0, two)])
+    assert len(rows) == 2  # the header only
+
+
+def test_converged_path_rows_walk_away_from_the_network(bench, monkeypatch):
+    monkeypatch.setattr(bench, "PATH_LAMBDAS", (1e-4, 1e-7))
+    monkeypatch.setattr(bench, "PATH_ITERATIONS", 300)
+    k = cement_kernel()
+    sc = make_scenario("two", k, [Peak((-1.0, -2.0), (0.1, 0.1), 1.0)], 300, random_state=1)
+    rows = bench.converged_path_rows([("sim", k, sc.data, sc.noise_std, [])])
+    body = [r.split("|")[1:-1] for r in rows[2:]]
+    assert [c[1].strip() for c in body] == ["raw", "default", "converged", "converged"]
+    dist = [float(c[5]) for c in body]
+    assert dist[0] == 0.0 and dist[2] < dist[3]
+    rn = [float(c[4]) for c in body]
+    assert rn[3] <= rn[2] < rn[0]
