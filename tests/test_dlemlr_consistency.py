@@ -145,3 +145,36 @@ def test_converged_path_rows_walk_away_from_the_network(bench, monkeypatch):
     assert dist[0] == 0.0 and dist[2] < dist[3]
     rn = [float(c[4]) for c in body]
     assert rn[3] <= rn[2] < rn[0]
+
+
+@pytest.fixture(scope="module")
+def prior_bench():
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import bench_dlemlr_prior
+
+    return bench_dlemlr_prior
+
+
+def test_unblurred_default_variant_is_the_default_output(prior_bench):
+    from laplace_inv.dlemlr import DLEMLRInverter
+
+    k = cement_kernel()
+    sc = make_scenario("two", k, [Peak((-1.0, -2.0), (0.1, 0.1), 1.0)], 300, random_state=2)
+    label, blur, settings = prior_bench.VARIANTS[0]
+    assert label == "default" and blur == 0.0
+    variant = prior_bench.ConsistencyVariant(k, blur, settings).invert(sc.data)
+    default = DLEMLRInverter.from_pretrained(k).invert(sc.data)
+    assert variant.info["iterations"] == default.info["consistency_iterations"]
+    np.testing.assert_allclose(variant.map, default.map, rtol=0, atol=1e-6 * default.map.max())
+
+
+def test_blurred_variant_keeps_the_mass_and_widens_the_prior(prior_bench):
+    B = prior_bench.log_blur(64, 2.0)
+    x = np.zeros(64)
+    x[30] = 1.0
+    y = B @ x
+    assert y.sum() == pytest.approx(1.0) and y.max() < 0.25
+    k = cement_kernel()
+    blurred = prior_bench.ConsistencyVariant(k, 0.1, {"max_iter": 0})
+    steps = np.log10(k.grid2[-1] / k.grid2[0]) / 63
+    np.testing.assert_allclose(blurred.blur[1], prior_bench.log_blur(64, 0.1 / steps))
