@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from laplace_inv.dlemlr.compressed import problem
-from laplace_inv.dlemlr.consistency import ConsistencySettings
+from laplace_inv.dlemlr.consistency import ConsistencySettings, data_consistency
 from laplace_inv.dlemlr.features import project_tensor
 from laplace_inv.dlemlr.inference import _consistency, consistency_step
 from laplace_inv.kernels import Kernel2D, KernelAxis
@@ -178,3 +178,27 @@ def test_blurred_variant_keeps_the_mass_and_widens_the_prior(prior_bench):
     blurred = prior_bench.ConsistencyVariant(k, 0.1, {"max_iter": 0})
     steps = np.log10(k.grid2[-1] / k.grid2[0]) / 63
     np.testing.assert_allclose(blurred.blur[1], prior_bench.log_blur(64, 0.1 / steps))
+
+
+def test_significance_needs_the_noise_and_stops_insignificant_stages(shifted_prior):
+    prob, projected, prior = shifted_prior[1], shifted_prior[4], shifted_prior[5]
+    Sp, sigma = projected
+    op = prob.spectral("cpu", torch.float64)
+    r1, r2 = op.rank
+    Sc = Sp[:, :r1, :r2]
+    target = torch.zeros(1, dtype=torch.float64)  # unreachable: only the other rules stop
+    with pytest.raises(ValueError, match="noise_var"):
+        data_consistency(op, Sc, prior, target, ConsistencySettings(significance=1.0))
+    base = {"max_iter": 600, "stagnation": 0.0}
+    loose = data_consistency(op, Sc, prior, target, ConsistencySettings(**base))
+    # A decrease worth less than 1e12 χ² standard deviations is no progress: one stage.
+    strict = ConsistencySettings(**base, significance=1e12)
+    one = data_consistency(op, Sc, prior, target, strict, sigma**2)
+    assert one.stop == ["stagnation"]
+    assert int(one.iterations[0]) == ConsistencySettings().stage_iterations
+    assert int(loose.iterations[0]) > int(one.iterations[0])
+    # The default rule ignores the noise level.
+    plain = data_consistency(op, Sc, prior, target, ConsistencySettings())
+    again = data_consistency(op, Sc, prior, target, ConsistencySettings(), sigma**2)
+    torch.testing.assert_close(plain.maps, again.maps)
+    assert plain.stop == again.stop

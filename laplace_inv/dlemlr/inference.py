@@ -285,7 +285,7 @@ def consistency_step(
     target = per_variance * sigma**2 - oor2.clamp_min(0.0)
     op = prob.spectral(S.device, torch.float32)
     r1, r2 = op.rank
-    out = data_consistency(op, Sp[:, :r1, :r2], maps, target, settings)
+    out = data_consistency(op, Sp[:, :r1, :r2], maps, target, settings, sigma**2)
 
     def ratio(misfit: torch.Tensor) -> torch.Tensor:
         total = (oor2.clamp_min(0.0) + misfit.to(oor2.dtype)) / n_data
