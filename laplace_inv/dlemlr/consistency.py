@@ -8,8 +8,10 @@ output), solve
 on a decreasing path of ``λ`` (warm-started), stopping each map at the first ``λ`` whose
 in-range misfit ``‖K̃1 F K̃2ᵀ − S̃‖²`` reaches its discrepancy target (the data explained to
 the noise level), or when the misfit stops falling (model error: the data cannot be fitted
-further), or at an iteration cap. The largest such ``λ`` keeps the map as close to ``F₀`` as
-the data allow: directions the data determine follow the data, the others keep the prior.
+further; a stage lowers it by less than a fraction, or optionally by less than the
+fluctuation of χ² under the noise), or at an iteration cap. The largest such ``λ`` keeps the
+map as close to ``F₀`` as the data allow: directions the data determine follow the data, the
+others keep the prior.
 
 Each ``λ`` is solved by ADMM with the splitting ``F = Z`` (``Z ≥ 0``). The rows of
 ``K̃i = diag(si) Viᵀ`` are orthogonal, so ``K̃ᵀK̃ = (V1 S1² V1ᵀ) ⊗ (V2 S2² V2ᵀ)`` and the
@@ -47,8 +49,8 @@ STAGE_ITERATIONS = 15
 RHO_FLOOR = 1e-3
 
 #: Why a map stopped: the prior already fitted its data, the target was reached, a stage
-#: lowered the misfit by less than the stagnation fraction (model error), the iteration cap,
-#: or the end of the ``λ`` path.
+#: lowered the misfit by less than the stagnation fraction or significance (model error),
+#: the iteration cap, or the end of the ``λ`` path.
 STOP_REASONS = ("prior", "target", "stagnation", "cap", "lambda_min")
 
 #: A stage that lowers the misfit by less than this fraction ends the path (model error).
@@ -73,6 +75,9 @@ class ConsistencySettings:
         ADMM iterations per ``λ``.
     stagnation : float
         Relative misfit decrease below which a stage ends the path.
+    significance : float
+        Misfit decrease, in standard deviations of the in-range χ² (``√(2·r1·r2)·σ²``),
+        below which a stage also ends the path (0: off); needs the noise level.
     """
 
     max_iter: int = 200
@@ -81,6 +86,7 @@ class ConsistencySettings:
     lambda_min: float = LAMBDA_MIN
     stage_iterations: int = STAGE_ITERATIONS
     stagnation: float = STAGNATION
+    significance: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,7 @@ def data_consistency(
     F0: torch.Tensor,
     target: torch.Tensor,
     settings: ConsistencySettings | None = None,
+    noise_var: torch.Tensor | None = None,
 ) -> ConsistencyResult:
     """Fit each map of a batch to its data down to ``target``, staying near its prior.
 
@@ -170,6 +177,9 @@ def data_consistency(
         In-range misfit ``‖K̃1 F K̃2ᵀ − S̃‖²`` to reach per map (the discrepancy target).
     settings : ConsistencySettings, optional
         Path and stopping rules.
+    noise_var : torch.Tensor, shape (n,), optional
+        Noise variance ``σ²`` per map, in the units of ``S̃``; needed when
+        ``settings.significance`` is positive.
 
     Returns
     -------
@@ -197,6 +207,16 @@ def data_consistency(
     dtype, device = op.s2.dtype, op.s2.device
     r1, r2 = op.rank
     n = Sc.shape[0]
+    # The smallest misfit decrease per stage that counts as progress, per map.
+    least = torch.zeros(n, dtype=dtype, device=device)
+    if settings.significance > 0:
+        if noise_var is None:
+            raise ValueError(
+                "ConsistencySettings.significance needs the noise level: pass noise_var "
+                "(σ² per map) or set significance=0"
+            )
+        chi2_sd = (2.0 * r1 * r2) ** 0.5 * noise_var.to(device=device, dtype=dtype)
+        least = settings.significance * chi2_sd
     Sc = Sc[:, :r1, :r2].to(dtype)
     s = op.s2.sqrt()
     smax2 = op.s2.max()
@@ -242,7 +262,7 @@ def data_consistency(
         last = lam_k / settings.lambda_factor < settings.lambda_min * (1.0 - 1e-9)
         reasons = (
             new <= target[idx],
-            new > (1.0 - settings.stagnation) * best,
+            (new > (1.0 - settings.stagnation) * best) | (best - new < least[idx]),
             iterations[idx] >= int(settings.max_iter),
             torch.full_like(better, last),
         )

@@ -216,9 +216,64 @@ def _consistency(
     projected: tuple[torch.Tensor, torch.Tensor],
     cap: int,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor], list[str]]:
+    """The default data-consistency step (`consistency_step` capped at ``cap`` iterations)."""
+    settings = ConsistencySettings(max_iter=int(cap))
+    return consistency_step(prob, maps, S, scales, projected, settings)
+
+
+def consistency_step(
+    prob: DLEMLRProblem,
+    maps: torch.Tensor,
+    S: torch.Tensor,
+    scales: torch.Tensor,
+    projected: tuple[torch.Tensor, torch.Tensor],
+    settings: ConsistencySettings,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], list[str]]:
     """The data-consistency step on ``prob``'s grid, with the discrepancy target per map.
 
-    ``projected`` is `project_tensor` of the data on ``prob``: ``(S̃ padded, σ̂)``.
+    Parameters
+    ----------
+    prob : DLEMLRProblem
+        The compressed acquisition on the maps' grid.
+    maps : torch.Tensor, shape (n, N1, N2)
+        Prior maps (the network's), in the units of ``S / scales``.
+    S : torch.Tensor, shape (n, n1, n2)
+        Decays.
+    scales : torch.Tensor, shape (n,)
+        Per-sample normalisation factors.
+    projected : tuple of torch.Tensor
+        `laplace_inv.dlemlr.features.project_tensor` of ``S`` on ``prob``: the padded
+        compressed data and the noise level ``σ̂`` in the scaled units.
+    settings : ConsistencySettings
+        The ``λ`` path and the stopping rules.
+
+    Returns
+    -------
+    maps : torch.Tensor, shape (n, N1, N2)
+        float64 maps.
+    stats : dict of str to torch.Tensor
+        Per map: ``lam`` (``λ/σ²max`` reached), ``iterations``, and the RMS residual over
+        the noise before and after (``rn_before``, ``rn_after``).
+    stop : list of str
+        Why each map stopped (`laplace_inv.dlemlr.consistency.STOP_REASONS`).
+
+    Examples
+    --------
+    >>> from laplace_inv.simulate import cement_kernel
+    >>> from laplace_inv.dlemlr.features import project_tensor
+    >>> k = cement_kernel()
+    >>> prob = problem(k)
+    >>> F = torch.zeros(1, 64, 64, dtype=torch.float64)
+    >>> F[0, 30, 30] = 1.0
+    >>> S = torch.from_numpy(k.forward(F[0].numpy()))[None]
+    >>> scales = S.abs().amax(dim=(1, 2))
+    >>> prior = torch.roll(F, 1, dims=2) / scales[:, None, None]  # one pixel off
+    >>> settings = ConsistencySettings(max_iter=60)
+    >>> maps, stats, stop = consistency_step(
+    ...     prob, prior, S, scales, project_tensor(prob, S, scales), settings
+    ... )
+    >>> bool(stats["rn_after"][0] < stats["rn_before"][0]), int(stats["iterations"][0]) <= 60
+    (True, True)
     """
     Sp, sigma = projected
     n_data = S.shape[1] * S.shape[2]
@@ -230,9 +285,7 @@ def _consistency(
     target = per_variance * sigma**2 - oor2.clamp_min(0.0)
     op = prob.spectral(S.device, torch.float32)
     r1, r2 = op.rank
-    out = data_consistency(
-        op, Sp[:, :r1, :r2], maps, target, ConsistencySettings(max_iter=int(cap))
-    )
+    out = data_consistency(op, Sp[:, :r1, :r2], maps, target, settings, sigma**2)
 
     def ratio(misfit: torch.Tensor) -> torch.Tensor:
         total = (oor2.clamp_min(0.0) + misfit.to(oor2.dtype)) / n_data
