@@ -46,7 +46,7 @@ from laplace_inv.peak_table import PEAK_DTYPE, peak_table
 from laplace_inv.result import InversionResult
 from laplace_inv.scaling import sample_scales
 from laplace_inv.solvers.result import warn_not_converged
-from laplace_inv.threads import limit_threads
+from laplace_inv.threads import resolve_threads
 
 __all__ = [
     "MAX_AUTO_CHUNK",
@@ -361,8 +361,8 @@ class BaseInverter(TransformerMixin, BaseEstimator):
         if given is not None:
             check_noise_against_data(given, S)
         self._check_params()
-        # The policy covers the noise estimate, forward model and fit check too (small BLAS).
-        with limit_threads(torch=False):
+        # The policy covers the small BLAS work too (noise, forward model, fit check).
+        with thread_limit(self, None if self._per_sample() else resolve_threads()):
             maps, infos = self._invert_validated(S[None], noise_std=given)
             noise = given if given is not None else kernel.compress().noise_std(S)
             result = InversionResult(
