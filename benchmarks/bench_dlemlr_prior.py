@@ -70,6 +70,7 @@ import torch
 from benchmarks.bench_dlemlr import TEST_PRIOR, map_scores, smallest_resolved
 from benchmarks.markdown import emit_table
 from laplace_inv.bench.cases import NONIDEAL_EFFICIENCY, NONIDEAL_OFFSET, WIDE_PRIORS
+from laplace_inv.dlemlr.parsimony import log_blur
 from laplace_inv.methods import make_inverter
 from laplace_inv.metrics import compare_to_truth, find_peaks
 from laplace_inv.simulate import PeakPrior, Scenario, cement_kernel, make_scenario, sample_peaks
@@ -269,23 +270,6 @@ def dlemlr_variants(weights: list[str]) -> list[tuple[str, Any]]:
             est.set_params(refine=refine)
             out.append((f"DLEMLR {name} ({'refine=True' if refine else 'raw'})", est))
     return out
-
-
-def log_blur(n: int, sigma: float) -> np.ndarray:
-    """``(n, n)`` Gaussian blur of width ``sigma`` (grid steps) whose columns sum to one, so
-    that ``B @ x`` keeps the mass of ``x``; the identity for ``sigma = 0``.
-
-    Examples
-    --------
-    >>> B = log_blur(5, 1.0)
-    >>> bool(np.allclose(B.sum(axis=0), 1.0)), log_blur(3, 0.0).tolist()[0]
-    (True, [1.0, 0.0, 0.0])
-    """
-    if sigma <= 0:
-        return np.eye(n)
-    x = np.arange(n)
-    B = np.exp(-0.5 * ((x[:, None] - x[None, :]) / sigma) ** 2)
-    return B / B.sum(axis=0, keepdims=True)
 
 
 class ConsistencyVariant:

@@ -145,6 +145,11 @@ class DLEMLRInverter(BaseInverter):
     refine_steps : int
         Cap on the data-consistency iterations per map (ADMM iterations over the whole
         ``λ`` path); the real datasets of the benchmark stop after 30-90.
+    smoothing : float
+        Parsimony (decades; 0: off): the data-consistency step also runs from the network's
+        map blurred by this much and keeps that result unless the data reject it
+        (`laplace_inv.dlemlr.parsimony`); 0.1 merges most splits of broad components the
+        data do not require, at twice the step's cost. At most 0.5.
     init_weights : str, Path or None
         A weights file to start training from instead of a random initialisation
         (fine-tuning). Its architecture must equal this estimator's; it may come from an
@@ -197,6 +202,7 @@ class DLEMLRInverter(BaseInverter):
         device: str = "cpu",
         refine: bool = True,
         refine_steps: int = REFINE_STEPS,
+        smoothing: float = 0.0,
         init_weights: str | Path | None = None,
         n_jobs: int | None = None,
         random_state: int | None = None,
@@ -225,6 +231,7 @@ class DLEMLRInverter(BaseInverter):
         self.device = device
         self.refine = refine
         self.refine_steps = refine_steps
+        self.smoothing = smoothing
         self.init_weights = init_weights
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -374,12 +381,7 @@ class DLEMLRInverter(BaseInverter):
         check_inference_params(self)
         device = torch.device(usable_device(self.device))
         module = module_on(self.net_.module_, device)
-        settings = InferenceSettings(
-            device=device,
-            n_iter=int(self.n_iter_phys),
-            batch_size=int(self.batch_size),
-            refine_steps=int(self.refine_steps) if self.refine else 0,
-        )
+        settings = InferenceSettings.of(self, kernel, device)
         one_thread = device.type == "cpu" and (self.n_jobs is not None or len(batch) <= SMALL_BATCH)
         with torch_threads(1 if one_thread else None):
             plan = grid_plan(kernel, tuple(self.net_.module_.grid))
@@ -389,9 +391,7 @@ class DLEMLRInverter(BaseInverter):
         cfg: dict[str, Any] = {**self._arch(), "n_iter_phys": int(self.n_iter_phys)}
         cfg["grid"] = list(self.net_.module_.grid)
         cfg["input_version"] = INPUT_VERSION
-        cfg["w_data"] = float(self.w_data)
-        cfg["w_phys"] = float(self.w_phys)
-        cfg["w_mass"] = float(self.w_mass)
+        cfg.update({name: float(getattr(self, name)) for name in ("w_data", "w_phys", "w_mass")})
         cfg["physics_target"] = self.physics_target
         return cfg
 

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,6 +21,7 @@ from laplace_inv.dlemlr.compressed import DLEMLRProblem, problem
 from laplace_inv.dlemlr.consistency import ConsistencySettings, data_consistency
 from laplace_inv.dlemlr.features import input_tensors, project_tensor
 from laplace_inv.dlemlr.grid_transfer import grid_transfer, native_kernel
+from laplace_inv.dlemlr.parsimony import grid_blurs, keep_smoother
 from laplace_inv.kernels import Kernel2D
 from laplace_inv.solvers.discrepancy import discrepancy_target
 
@@ -47,12 +49,32 @@ class InferenceSettings:
         Sub-batch of maps processed at once on the device.
     refine_steps : int
         Cap on the data-consistency iterations per map (0: the raw network output).
+    smoothing_blurs : tuple of numpy.ndarray or None
+        ``(B1, B2)`` of `laplace_inv.dlemlr.parsimony.grid_blurs` on the requested grid: the
+        step also runs from the blurred network map and keeps that result unless the data
+        reject it (`laplace_inv.dlemlr.parsimony`); None: off.
     """
 
     device: torch.device
     n_iter: int
     batch_size: int
     refine_steps: int = 0
+    smoothing_blurs: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def of(cls, est: Any, kernel: Kernel2D, device: torch.device) -> InferenceSettings:
+        """The settings of a `DLEMLRInverter` ``est`` on ``kernel``'s grid, on ``device``."""
+        refine = bool(est.refine)
+        blurs = None
+        if refine and float(est.smoothing) > 0:
+            blurs = grid_blurs(kernel.grid1, kernel.grid2, float(est.smoothing))
+        return cls(
+            device=device,
+            n_iter=int(est.n_iter_phys),
+            batch_size=int(est.batch_size),
+            refine_steps=int(est.refine_steps) if refine else 0,
+            smoothing_blurs=blurs,
+        )
 
 
 @contextmanager
@@ -300,6 +322,33 @@ def consistency_step(
     return out.maps.double(), stats, out.stop
 
 
+def _refine(
+    prob: DLEMLRProblem,
+    maps: torch.Tensor,
+    S: torch.Tensor,
+    scales: torch.Tensor,
+    projected: tuple[torch.Tensor, torch.Tensor],
+    settings: InferenceSettings,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], list[str]]:
+    """`_consistency` from the network's maps and, with smoothing, from their blur too,
+    keeping per map the blurred run's result unless the data reject it."""
+    plain = _consistency(prob, maps, S, scales, projected, settings.refine_steps)
+    if settings.smoothing_blurs is None:
+        return plain
+    B1, B2 = (torch.from_numpy(B).to(maps) for B in settings.smoothing_blurs)
+    prior = B1 @ maps.clamp_min(0.0) @ B2.T
+    smooth = _consistency(prob, prior, S, scales, projected, settings.refine_steps)
+    n_data = S.shape[1] * S.shape[2]
+    chi2 = [n_data * run[1]["rn_after"] ** 2 for run in (smooth, plain)]
+    keep = keep_smoother(chi2[0], chi2[1], prob.rank)
+    stats = {k: torch.where(keep, smooth[1][k], plain[1][k]) for k in plain[1]}
+    stats["iterations"] = smooth[1]["iterations"] + plain[1]["iterations"]
+    stats["smoothed"] = keep.double()
+    chosen = torch.where(keep[:, None, None], smooth[0], plain[0])
+    stop = [a if k else b for a, b, k in zip(smooth[2], plain[2], keep.tolist(), strict=True)]
+    return chosen, stats, stop
+
+
 def invert_batch(
     module: torch.nn.Module,
     plan: GridPlan | DLEMLRProblem,
@@ -350,9 +399,7 @@ def invert_batch(
             if plan.transfers:
                 Sp, sigma = project_tensor(prob, S, sc)
             if settings.refine_steps > 0:
-                maps, stats, stop = _consistency(
-                    prob, maps, S, sc, (Sp, sigma), settings.refine_steps
-                )
+                maps, stats, stop = _refine(prob, maps, S, sc, (Sp, sigma), settings)
                 stops.extend(stop)
                 for key, value in stats.items():
                     parts.setdefault(key, []).append(value)
@@ -383,6 +430,8 @@ def _infos(
             residual_to_noise_before=float(out["rn_before"][i]),
             residual_to_noise_after=float(out["rn_after"][i]),
         )
+        if "smoothed" in out:
+            info["consistency_smoothed"] = bool(out["smoothed"][i])
     # The out-of-range part of the data is the same for every map, so comparing the in-range
     # residual with the in-range data norm compares the map with an all-zero map.
     ratio = out["after"] / snorm

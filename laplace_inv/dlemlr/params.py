@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from laplace_inv.dlemlr.parsimony import MAX_SMOOTHING
 from laplace_inv.dlemlr.record import MAX_N_ITER
 
 #: Integer parameters checked at inference: smallest value.
@@ -67,6 +68,12 @@ def check_inference_params(est: Any) -> None:
         raise TypeError(
             f"refine must be True (data consistency) or False (raw network output), "
             f"got {est.refine!r}"
+        )
+    smoothing = _number(est, "smoothing", 0.0)
+    if smoothing > MAX_SMOOTHING:
+        raise ValueError(
+            f"smoothing must be at most {MAX_SMOOTHING} decades (wider blurs merge what the "
+            f"data resolve), got {smoothing!r}; 0.1 is the tested value, 0 turns it off"
         )
     if est.n_jobs is not None and (
         isinstance(est.n_jobs, bool) or not isinstance(est.n_jobs, (int, np.integer))
