@@ -52,10 +52,11 @@ def test_dlemlr_options_reach_the_estimator(tmp_path, monkeypatch):
     monkeypatch.setitem(methods.METHODS, "dlemlr", lambda k: built.append(real(k)) or built[-1])
     data = scan(tmp_path / "scan.npz")
     argv = ["invert", str(data), "--method", "dlemlr", "-q", "-o", str(tmp_path / "o")]
-    argv += ["--refine-steps", "7", "--device", "cpu", "--batch-size", "3"]
+    argv += ["--refine-steps", "7", "--device", "cpu", "--batch-size", "3", "--smoothing", "0.1"]
     assert main(argv) == 0
     params = built[0].get_params()
     assert (params["refine"], params["refine_steps"], params["batch_size"]) == (True, 7, 3)
+    assert params["smoothing"] == 0.1
     assert info_of(tmp_path / "o" / "scan_map.npz")["refine_steps"] == 7
     assert methods.METHODS["dlemlr"] is not real  # the test's spy, restored by monkeypatch
 
@@ -76,7 +77,11 @@ def test_dlemlr_options_reach_the_bootstrap_estimator_too(tmp_path, monkeypatch)
 
 @pytest.mark.parametrize(
     ("option", "match"),
-    [(["--refine-steps", "-1"], "must be an integer >= 0"), (["--batch-size", "0"], ">= 1")],
+    [
+        (["--refine-steps", "-1"], "must be an integer >= 0"),
+        (["--batch-size", "0"], ">= 1"),
+        (["--smoothing", "-0.1"], "must be a number >= 0"),
+    ],
 )
 def test_bad_dlemlr_options_are_refused_by_the_parser(tmp_path, capsys, option, match):
     data = scan(tmp_path / "scan.npz")

@@ -19,6 +19,7 @@ PARAMS = {
     "dlemlr_refine_steps": "refine_steps",
     "dlemlr_device": "device",
     "dlemlr_batch_size": "batch_size",
+    "dlemlr_smoothing": "smoothing",
 }
 
 
@@ -26,6 +27,13 @@ def _non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
     return value
 
 
@@ -76,6 +84,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="dlemlr_device",
         default=None,
         help="torch device: cpu (default), cuda, cuda:1, ...",
+    )
+    group.add_argument(
+        "--smoothing",
+        dest="dlemlr_smoothing",
+        type=_non_negative_float,
+        default=None,
+        metavar="DECADES",
+        help="parsimony: also fit from the network's map blurred by this many decades and keep "
+        "that map unless the data reject it (0.1 merges splits of broad components the data "
+        "do not require; twice the data-consistency cost; default 0: off)",
     )
     group.add_argument(
         "--batch-size",
