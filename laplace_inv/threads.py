@@ -301,11 +301,31 @@ def _apply(n: int, torch_module: Any) -> None:
         _LIMITS.torch_module = torch_module
         _LIMITS.torch_original = int(torch_module.get_num_threads())
     controller = _LIMITS.get_controller()
-    limiter = controller.limit(limits=n)
+    limiter = _without_torch_openmp(controller, torch_module).limit(limits=n)
     if not _LIMITS.blas_restore or _LIMITS.blas_restore[-1][0] is not controller:
         _LIMITS.blas_restore.append((controller, limiter))
     if torch_module is not None and torch_module.get_num_threads() != n:
         torch_module.set_num_threads(n)
+
+
+def _without_torch_openmp(controller: Any, torch_module: Any) -> Any:
+    """``controller`` less torch's own OpenMP runtime when torch is limited too.
+
+    `torch.set_num_threads` governs that runtime; setting it through threadpoolctl as well
+    stalled single DLEMLR maps for seconds beside a busy process
+    (``benchmarks/bench_load.py``, its ``limit_threads()`` rows).
+    """
+    if torch_module is None or not getattr(torch_module, "__file__", None):
+        return controller
+    torch_dir = os.path.dirname(os.path.realpath(torch_module.__file__)) + os.sep
+    keep = [
+        lib.filepath
+        for lib in controller.lib_controllers
+        if not os.path.realpath(lib.filepath).startswith(torch_dir)
+    ]
+    if len(keep) == len(controller.lib_controllers):
+        return controller
+    return controller.select(filepath=keep)
 
 
 def _restore_all() -> None:

@@ -227,3 +227,29 @@ def test_default_count_follows_the_policy(monkeypatch):
     with limit_threads(torch=False) as n:
         assert n == 1
         assert all(t == 1 for t in _blas_threads())
+
+
+def test_torch_openmp_is_left_to_torch_set_num_threads():
+    """threadpoolctl limits every runtime but torch's own OpenMP, which torch's count sets."""
+    import os
+
+    import torch
+    from threadpoolctl import ThreadpoolController
+
+    from laplace_inv.threads import _without_torch_openmp
+
+    controller = ThreadpoolController()
+    torch_dir = os.path.dirname(os.path.realpath(torch.__file__)) + os.sep
+    kept = _without_torch_openmp(controller, torch).lib_controllers
+    paths = [os.path.realpath(lib.filepath) for lib in kept]
+    assert not any(p.startswith(torch_dir) for p in paths)
+    others = [
+        lib
+        for lib in controller.lib_controllers
+        if not os.path.realpath(lib.filepath).startswith(torch_dir)
+    ]
+    assert len(kept) == len(others)
+    assert _without_torch_openmp(controller, None) is controller
+    with limit_threads(1):
+        assert torch.get_num_threads() == 1
+        assert all(n == 1 for n in _blas_threads())
