@@ -44,12 +44,19 @@ def test_dlemlr_fits_the_data_by_default_and_raw_on_request(tmp_path, grid):
     assert load_result_npz(tmp_path / "raw" / "scan_map.npz")["map"].shape == (grid, grid)
 
 
-def test_dlemlr_options_reach_the_estimator(tmp_path, monkeypatch):
+@pytest.fixture
+def built_dlemlr(monkeypatch):
+    """Every DLEMLR estimator the command builds, in order (a spy on the method registry)."""
     from laplace_inv import methods
 
-    built = []
+    built: list = []
     real = methods.METHODS["dlemlr"]
     monkeypatch.setitem(methods.METHODS, "dlemlr", lambda k: built.append(real(k)) or built[-1])
+    return built
+
+
+def test_dlemlr_options_reach_the_estimator(tmp_path, built_dlemlr):
+    built = built_dlemlr
     data = scan(tmp_path / "scan.npz")
     argv = ["invert", str(data), "--method", "dlemlr", "-q", "-o", str(tmp_path / "o")]
     argv += ["--refine-steps", "7", "--device", "cpu", "--batch-size", "3", "--smoothing", "0.1"]
@@ -58,15 +65,11 @@ def test_dlemlr_options_reach_the_estimator(tmp_path, monkeypatch):
     assert (params["refine"], params["refine_steps"], params["batch_size"]) == (True, 7, 3)
     assert params["smoothing"] == 0.1
     assert info_of(tmp_path / "o" / "scan_map.npz")["refine_steps"] == 7
-    assert methods.METHODS["dlemlr"] is not real  # the test's spy, restored by monkeypatch
+    assert len(built) == 1  # one estimator for the one inversion
 
 
-def test_dlemlr_options_reach_the_bootstrap_estimator_too(tmp_path, monkeypatch):
-    from laplace_inv import methods
-
-    built = []
-    real = methods.METHODS["dlemlr"]
-    monkeypatch.setitem(methods.METHODS, "dlemlr", lambda k: built.append(real(k)) or built[-1])
+def test_dlemlr_options_reach_the_bootstrap_estimator_too(tmp_path, built_dlemlr):
+    built = built_dlemlr
     data = scan(tmp_path / "scan.npz")
     argv = ["invert", str(data), "--method", "dlemlr", "-q", "-o", str(tmp_path / "o")]
     argv += ["--no-refine", "--uncertainty", "--draws", "2"]

@@ -323,15 +323,12 @@ def consistency_step(
 
 
 def _refine(
-    prob: DLEMLRProblem,
-    maps: torch.Tensor,
-    S: torch.Tensor,
-    scales: torch.Tensor,
-    projected: tuple[torch.Tensor, torch.Tensor],
-    settings: InferenceSettings,
+    prob: DLEMLRProblem, maps: torch.Tensor, data: tuple, settings: InferenceSettings
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor], list[str]]:
     """`_consistency` from the network's maps and, with smoothing, from their blur too,
-    keeping per map the blurred run's result unless the data reject it."""
+    keeping per map the blurred run's result unless the data reject it. ``data`` is
+    ``(S, scales, projected)`` as `_consistency` takes them."""
+    S, scales, projected = data
     plain = _consistency(prob, maps, S, scales, projected, settings.refine_steps)
     if settings.smoothing_blurs is None:
         return plain
@@ -399,7 +396,7 @@ def invert_batch(
             if plan.transfers:
                 Sp, sigma = project_tensor(prob, S, sc)
             if settings.refine_steps > 0:
-                maps, stats, stop = _refine(prob, maps, S, sc, (Sp, sigma), settings)
+                maps, stats, stop = _refine(prob, maps, (S, sc, (Sp, sigma)), settings)
                 stops.extend(stop)
                 for key, value in stats.items():
                     parts.setdefault(key, []).append(value)
