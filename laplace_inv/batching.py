@@ -123,9 +123,9 @@ def thread_limit(est: Any, blas_threads: int | None) -> Any:
         return limit_threads(blas_threads, torch=False)
     if blas_threads is None:
         return nullcontext()
-    from threadpoolctl import threadpool_limits
+    from laplace_inv.threads import limit_blas
 
-    return threadpool_limits(int(blas_threads), user_api="blas")
+    return limit_blas(int(blas_threads))
 
 
 def reduce_maps(

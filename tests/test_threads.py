@@ -253,3 +253,22 @@ def test_torch_openmp_is_left_to_torch_set_num_threads():
     with limit_threads(1):
         assert torch.get_num_threads() == 1
         assert all(n == 1 for n in _blas_threads())
+
+
+def test_limit_blas_limits_blas_only_and_restores():
+    from threadpoolctl import threadpool_info
+
+    from laplace_inv.threads import limit_blas
+
+    def counts(api):
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == api]
+
+    before_blas, before_omp = counts("blas"), counts("openmp")
+    with limit_blas(1) as n:
+        assert n == 1
+        assert all(c == 1 for c in counts("blas"))
+        assert counts("openmp") == before_omp
+    assert counts("blas") == before_blas
+    with pytest.raises(ValueError, match="n_threads"):
+        with limit_blas(0):
+            pass

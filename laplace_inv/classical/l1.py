@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 import cvxpy as cp
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from laplace_inv._validation import Interval, Options, Text
 from laplace_inv.base import BaseInverter
@@ -36,6 +35,7 @@ from laplace_inv.solvers.l1_cvxpy import (
 )
 from laplace_inv.solvers.l1_fista import duality_gap
 from laplace_inv.solvers.l1_rank import noise_ranks, truncated
+from laplace_inv.threads import limit_blas
 
 __all__ = ["ACTIVE_SET", "FISTA", "L1Inverter", "solve_l1_cvxpy"]
 
@@ -235,7 +235,7 @@ class L1Inverter(BaseInverter):
     ) -> tuple[np.ndarray, dict]:
         # One BLAS thread: small matrices gain nothing from threads, and threaded reductions
         # make two identical calls differ in the last bits.
-        with threadpool_limits(1, user_api="blas"):
+        with limit_blas(1):
             return self._invert_single_thread(S, noise_std)
 
     def _invert_single_thread(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from laplace_inv._validation import Interval, Options, PositiveArray
 from laplace_inv.base import BaseInverter
@@ -14,6 +13,7 @@ from laplace_inv.solvers.alpha_scale import ALPHA_SCALES, alpha_unit
 from laplace_inv.solvers.result import warn_not_converged
 from laplace_inv.solvers.tikhonov import ALPHA_RULES, global_tikhonov, tikhonov_fista
 from laplace_inv.solvers.upen import upen_solve
+from laplace_inv.threads import limit_blas
 
 PENALTIES = ("upen", "global")
 
@@ -179,7 +179,7 @@ class TikhonovInverter(BaseInverter):
         S_c = comp.project(S)
         # The matrices are small: threaded BLAS only adds contention (10-100x slower when
         # the cores are busy), and one thread per solve lets joblib parallelise over samples.
-        with threadpool_limits(1, user_api="blas"):
+        with limit_blas(1):
             if self.penalty == "upen":
                 res = upen_solve(
                     comp,
