@@ -58,7 +58,7 @@ def best_fit(op: CompressedOperator, S_c: np.ndarray) -> BestFit | None:
     >>> bool(fit.misfit < 1e-6 * float(np.sum(S_c**2)))
     True
     """
-    res = nnls_gram(_gram_block(op), op.gram_apply, op.adjoint(S_c), max_add=32)
+    res = nnls_gram(op.gram_block, op.gram_apply, op.adjoint(S_c), max_add=32)
     if not res.converged:
         return None
     F = res.map
@@ -90,14 +90,14 @@ class SupportModel:
         self.lam = self.c2 = np.zeros(0)
         if not idx.size:
             return
-        rows, cols = np.divmod(idx, op.map_shape[1])
         if idx.size <= S_c.size:
-            lam, V = np.linalg.eigh(op.gram1[rows][:, rows] * op.gram2[cols][:, cols])
+            lam, V = np.linalg.eigh(op.gram_block(idx))
             keep = lam > 1e-12 * max(float(lam[-1]), 1e-300)
             b = op.adjoint(S_c).ravel()[idx]
             self.lam = lam[keep]
             self.c2 = (V[:, keep].T @ b) ** 2 / self.lam
         else:
+            rows, cols = np.divmod(idx, op.map_shape[1])
             A = (op.K1[:, None, rows] * op.K2[None, :, cols]).reshape(S_c.size, idx.size)
             lam, U = np.linalg.eigh(A @ A.T)
             keep = lam > 1e-12 * max(float(lam[-1]), 1e-300)
@@ -181,16 +181,6 @@ def discrepancy_root(
         if lo is not None and hi is not None and hi[0] - lo[0] < np.log1p(ALPHA_RTOL):
             return lo[2], solved
     return None
-
-
-def _gram_block(op: CompressedOperator):
-    n2 = op.map_shape[1]
-
-    def gram_block(idx: np.ndarray) -> np.ndarray:
-        rows, cols = np.divmod(idx, n2)
-        return op.gram1[rows][:, rows] * op.gram2[cols][:, cols]
-
-    return gram_block
 
 
 def _bracket(points: list) -> tuple:

@@ -71,14 +71,9 @@ def l1_active_set(
     if not (np.isfinite(alpha) and alpha >= 0 and np.isfinite(l2) and l2 >= 0):
         raise ValueError(f"alpha and l2 must be finite and >= 0, got {alpha!r}, {l2!r}")
     S_c = np.asarray(S_c, dtype=float)
-    n2 = comp.map_shape[1]
 
     def gram_block(idx: np.ndarray) -> np.ndarray:
-        rows, cols = np.divmod(idx, n2)
-        G = comp.gram1[rows][:, rows] * comp.gram2[cols][:, cols]
-        if l2:
-            G[np.diag_indices(idx.size)] += l2
-        return G
+        return comp.gram_block(idx, l2)
 
     def gram_apply(F: np.ndarray) -> np.ndarray:
         return comp.gram_apply(F) + l2 * F if l2 else comp.gram_apply(F)
