@@ -70,7 +70,7 @@ import torch
 from benchmarks.bench_dlemlr import TEST_PRIOR, map_scores, smallest_resolved
 from benchmarks.markdown import emit_table
 from laplace_inv.bench.cases import NONIDEAL_EFFICIENCY, NONIDEAL_OFFSET, WIDE_PRIORS
-from laplace_inv.dlemlr.parsimony import log_blur
+from laplace_inv.dlemlr.parsimony import grid_blurs, keep_smoother
 from laplace_inv.methods import make_inverter
 from laplace_inv.metrics import compare_to_truth, find_peaks
 from laplace_inv.simulate import PeakPrior, Scenario, cement_kernel, make_scenario, sample_peaks
@@ -294,9 +294,7 @@ class ConsistencyVariant:
         self.raw = DLEMLRInverter.from_pretrained(kernel, refine=False)
         self.settings = ConsistencySettings(**settings)
         self.problem = problem(kernel)
-        steps = [np.log10(g[-1] / g[0]) / (len(g) - 1) for g in (kernel.grid1, kernel.grid2)]
-        n1, n2 = kernel.map_shape
-        self.blur = (log_blur(n1, blur / steps[0]), log_blur(n2, blur / steps[1]))
+        self.blur = grid_blurs(kernel.grid1, kernel.grid2, blur)
 
     def invert(self, S: np.ndarray, noise_std: float | None = None) -> Any:
         """The variant's map of the decay ``S``."""
@@ -326,9 +324,8 @@ class ConsistencyVariant:
         ]
         keep = 0
         if self.prefer is not None:
-            chi2 = [St[0].numel() * float(run[1]["rn_after"][0]) ** 2 for run in runs]
-            r1, r2 = self.problem.rank
-            keep = 0 if chi2[0] - chi2[1] <= self.prefer * np.sqrt(2.0 * r1 * r2) else 1
+            chi2 = [St[0].numel() * run[1]["rn_after"] ** 2 for run in runs]
+            keep = 0 if bool(keep_smoother(*chi2, self.problem.rank, self.prefer)[0]) else 1
         maps, _, stop = runs[keep]
         F = maps[0].clamp_min(0.0).numpy() * float(scales[0])
         iterations = sum(int(run[1]["iterations"][0]) for run in runs)

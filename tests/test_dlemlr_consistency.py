@@ -14,6 +14,7 @@ from laplace_inv.dlemlr.compressed import problem
 from laplace_inv.dlemlr.consistency import ConsistencySettings, data_consistency
 from laplace_inv.dlemlr.features import project_tensor
 from laplace_inv.dlemlr.inference import _consistency, consistency_step
+from laplace_inv.dlemlr.parsimony import log_blur
 from laplace_inv.kernels import Kernel2D, KernelAxis
 from laplace_inv.metrics import find_peaks
 from laplace_inv.simulate import Peak, cement_kernel, make_scenario
@@ -170,7 +171,7 @@ def test_unblurred_default_variant_is_the_default_output(prior_bench):
 
 
 def test_blurred_variant_keeps_the_mass_and_widens_the_prior(prior_bench):
-    B = prior_bench.log_blur(64, 2.0)
+    B = log_blur(64, 2.0)
     x = np.zeros(64)
     x[30] = 1.0
     y = B @ x
@@ -178,7 +179,7 @@ def test_blurred_variant_keeps_the_mass_and_widens_the_prior(prior_bench):
     k = cement_kernel()
     blurred = prior_bench.ConsistencyVariant(k, 0.1, {"max_iter": 0})
     steps = np.log10(k.grid2[-1] / k.grid2[0]) / 63
-    np.testing.assert_allclose(blurred.blur[1], prior_bench.log_blur(64, 0.1 / steps))
+    np.testing.assert_allclose(blurred.blur[1], log_blur(64, 0.1 / steps))
 
 
 def test_significance_needs_the_noise_and_stops_insignificant_stages(shifted_prior):

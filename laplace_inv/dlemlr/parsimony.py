@@ -84,7 +84,10 @@ def grid_blurs(grid1: np.ndarray, grid2: np.ndarray, width: float) -> tuple[np.n
 
 
 def keep_smoother(
-    chi2_smooth: torch.Tensor, chi2_plain: torch.Tensor, rank: tuple[int, int]
+    chi2_smooth: torch.Tensor,
+    chi2_plain: torch.Tensor,
+    rank: tuple[int, int],
+    sigmas: float = REJECT_SIGMAS,
 ) -> torch.Tensor:
     """Per map, whether the blurred run's result stands (its χ² not rejected).
 
@@ -96,6 +99,8 @@ def keep_smoother(
         χ² of the run from the network's map.
     rank : tuple of int
         ``(r1, r2)`` of the compressed kernel.
+    sigmas : float
+        The rejection threshold in standard deviations of χ² (default `REJECT_SIGMAS`).
 
     Returns
     -------
@@ -107,4 +112,4 @@ def keep_smoother(
     tensor([ True, False])
     """
     spread = float(np.sqrt(2.0 * rank[0] * rank[1]))
-    return chi2_smooth - chi2_plain <= REJECT_SIGMAS * spread
+    return chi2_smooth - chi2_plain <= sigmas * spread
