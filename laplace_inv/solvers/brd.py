@@ -195,5 +195,4 @@ def degrees_of_freedom(Kp: np.ndarray, alpha: float) -> float:
     1.0
     """
     gram = Kp.T @ Kp if Kp.shape[1] < Kp.shape[0] else Kp @ Kp.T
-    lam = np.maximum(np.linalg.eigvalsh(gram), 0.0) if gram.size else np.zeros(0)
-    return float(np.sum(lam / (lam + alpha)))
+    return degrees_of_freedom_from_gram(gram, alpha)
