@@ -50,9 +50,14 @@ def run_methods(kernel, data: np.ndarray, noise_std: float, quick: bool):
         results.append((name, res, elapsed))
         print(
             f"{name:9s} residual/noise {res.residual_to_noise:.3f}  "
-            f"{len(res.peaks(min_fraction=0.03))} peaks  {elapsed:.1f} s"
+            f"{len(res.peaks(min_fraction=0.03))} peaks  {took(elapsed)}"
         )
     return results, skipped
+
+
+def took(seconds: float) -> str:
+    """A duration for titles: ms below a second ("0.0 s" would read as free)."""
+    return f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -64,7 +69,7 @@ def main(argv: list[str] | None = None) -> dict:
     note = skipped_note(skipped)
 
     if results:
-        maps = [(f"{METHOD_LABELS[n]} ({t:.1f} s)", r.map) for n, r, t in results]
+        maps = [(f"{METHOD_LABELS[n]} ({took(t)})", r.map) for n, r, t in results]
         fig = plot_comparison(
             maps, kernel.grid1, kernel.grid2, kernel.kinds, truth=sc.truth, panel_size=3.6
         )
