@@ -237,11 +237,10 @@ def admm_iterations(
         part = slice(lo, lo + group)
         # Axis 1 first, (N1, maps, N2): every product is then one matrix product.
         T = first_T[part].transpose(0, 1).contiguous()
-        block = max(1, COEFFICIENT_BUDGET // max(1, s_Sc[part].numel()))
+        rows = (s_Sc[part].transpose(0, 1), a[part].reshape(1, -1, 1), rhos[:, part])
+        block = max(1, COEFFICIENT_BUDGET // max(1, rows[0].numel()))
         for first in range(0, len(rhos), block):
-            coefficients = _iteration_coefficients(
-                op, s_Sc[part], a[part], rhos[:, part], first, block, relaxation
-            )
+            coefficients = _iteration_coefficients(op, *rows, first, block, relaxation)
             for k, (gain, data_term, q, ratio) in enumerate(zip(*coefficients, strict=True)):
                 if changes[first + k]:  # U ← (ρ_previous/ρ)·U, U being the negative part
                     T = T.addcmul_(T.clamp(max=0.0), ratio - 1.0)
@@ -263,19 +262,19 @@ def _iteration_coefficients(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """The coefficients of iterations ``first … first + block − 1`` at once.
 
-    Returns ``(gain, data_term, q, ratio)``, each indexed by iteration first, then laid out
-    as the iterates (axis 1 before the maps):
-    ``γρ(1/(s² + c) − 1/c)``, ``γs⊙S̃/(s² + c)``, ``γ(ρ/c − 1/2)`` and ``ρ_previous/ρ``,
-    ``c = α + ρ``.
+    ``s_Sc`` ``(r1, maps, r2)`` and ``a`` ``(1, maps, 1)`` come in the layout of the
+    iterates; ``rhos`` is ``(n_iter, maps)``. Returns ``(gain, data_term, q, ratio)``, each
+    indexed by iteration first, then in that layout: ``γρ(1/(s² + c) − 1/c)``,
+    ``γs⊙S̃/(s² + c)``, ``γ(ρ/c − 1/2)`` and ``ρ_previous/ρ``, ``c = α + ρ``.
     """
-    rho = rhos[first : first + block].reshape(-1, rhos.shape[1], 1, 1)
-    previous = rhos[max(first - 1, 0) : first + len(rho) - 1].reshape(-1, rhos.shape[1], 1, 1)
+    n = rhos.shape[1]
+    rho = rhos[first : first + block].reshape(-1, 1, n, 1)
+    previous = rhos[max(first - 1, 0) : first + len(rho) - 1].reshape(-1, 1, n, 1)
     if first == 0:
         previous = torch.cat([rho[:1], previous])
     c = a + rho
-    inverse = (op.s2 + c).reciprocal_()
-    gain = relaxation * rho * (inverse - c.reciprocal())
-    q = relaxation * (rho / c - 0.5)
-    # In the layout of the iterates: (iteration, r1 or 1, maps, r2 or 1).
-    coefficients = (gain, relaxation * s_Sc * inverse, q, previous / rho)
-    return tuple(x.permute(0, 2, 1, 3).contiguous() for x in coefficients)  # type: ignore[return-value]
+    s2 = op.s2[:, None, :]
+    inverse = (s2 + c).reciprocal_()
+    # ρ(1/(s² + c) − 1/c) = −ρs²/(c(s² + c)), without the cancellation.
+    gain = (inverse * s2).mul_(-relaxation * rho / c)
+    return gain, inverse.mul_(relaxation * s_Sc), relaxation * (rho / c - 0.5), previous / rho
