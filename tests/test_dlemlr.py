@@ -270,7 +270,10 @@ def test_projection_and_noise_are_the_operators():
     scales = np.abs(S).reshape(3, -1).max(axis=1)
     Sp, sigma = project_with_noise(k, S, scales=scales)
     Sn = S / scales[:, None, None]
-    np.testing.assert_allclose(Sp, op.pad(op.project(Sn)), rtol=1e-12, atol=1e-15)
+    # Two BLAS libraries: agreement to rounding of the largest entries.
+    np.testing.assert_allclose(
+        Sp, op.pad(op.project(Sn)), rtol=1e-12, atol=1e-14 * np.abs(Sp).max()
+    )
     want = [op.noise_std(s) for s in Sn]
     np.testing.assert_allclose(sigma, want, rtol=1e-9)
     energy = [op.out_of_range_energy(s) / op.noise_dof for s in Sn]

@@ -23,6 +23,30 @@ if TYPE_CHECKING:  # pragma: no cover
     from laplace_inv.operator.torch_view import TorchOperator
 
 
+def right_factor_first(left: tuple[int, int], right: tuple[int, int]) -> bool:
+    """Whether ``Aᵀ X B`` takes fewer operations as ``Aᵀ (X B)`` than as ``(Aᵀ X) B``.
+
+    Parameters
+    ----------
+    left : tuple of int
+        Shape ``(n1, r1)`` of ``A``.
+    right : tuple of int
+        Shape ``(n2, r2)`` of ``B``.
+
+    Returns
+    -------
+    bool
+        True when the product with ``B`` should come first.
+
+    Examples
+    --------
+    >>> right_factor_first((48, 32), (1000, 25))  # few long rows: shorten them first
+    True
+    """
+    (n1, r1), (n2, r2) = left, right
+    return n1 * r2 * (n2 + r1) < r1 * n2 * (n1 + r2)
+
+
 @dataclass(frozen=True, eq=False)
 class AxisFactor:
     """Truncated SVD ``K ≈ U diag(s) Vt`` of one kernel axis.
@@ -149,7 +173,9 @@ class CompressedOperator:
     # linear maps
     def project(self, S: np.ndarray) -> np.ndarray:
         """``U1ᵀ S U2`` for one ``(n1, n2)`` dataset or a batch ``(..., n1, n2)``."""
-        return self.U1.T @ S @ self.U2
+        if right_factor_first(self.U1.shape, self.U2.shape):
+            return self.U1.T @ (S @ self.U2)
+        return (self.U1.T @ S) @ self.U2
 
     def forward(self, F: np.ndarray) -> np.ndarray:
         """``K̃1 F K̃2ᵀ`` for one map or a batch."""

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from laplace_inv.operator.compressed import right_factor_first
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -44,8 +46,11 @@ class TorchOperator:
         return (self.s1[:, None] * self.s2[None, :]) ** 2
 
     def project(self, S: torch.Tensor) -> torch.Tensor:
-        """``U1ᵀ S U2`` for a dataset or a batch."""
-        return self.U1.T @ S @ self.U2
+        """``U1ᵀ S U2`` for a dataset or a batch (the cheaper product first)."""
+        (n1, r1), (n2, r2) = self.U1.shape, self.U2.shape
+        if right_factor_first((n1, r1), (n2, r2)):
+            return self.U1.T @ (S @ self.U2)
+        return (self.U1.T @ S) @ self.U2
 
     def forward(self, F: torch.Tensor) -> torch.Tensor:
         """``K̃1 F K̃2ᵀ`` for a map or a batch."""
