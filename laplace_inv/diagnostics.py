@@ -131,7 +131,7 @@ def fit_warnings(
         return []
     dev, scale = _deviations(r)
     sigma = max(scale, float(noise_std or 0.0))
-    spike = _spike(dev, scale)
+    spike = _spike(r, dev, scale)
     if spike:  # a spike distorts the whole map: the other checks would only echo it
         return spike
     return _zero_map(r, norm_s, sigma) + _baseline(r, scale, F, kinds) + _phase(r, S, sigma)
@@ -150,7 +150,7 @@ def _zero_map(r: np.ndarray, norm_s: float, sigma: float) -> list[str]:
     return []
 
 
-def _spike(deviations: np.ndarray, scale: float) -> list[str]:
+def _spike(r: np.ndarray, deviations: np.ndarray, scale: float) -> list[str]:
     dev = deviations.ravel()
     worst = int(np.argmax(dev))
     far = np.flatnonzero(dev > SPIKE_SIGMAS * scale) if scale > 0 else np.arange(dev.size)
@@ -158,11 +158,28 @@ def _spike(deviations: np.ndarray, scale: float) -> list[str]:
     if far.size == 0 or not (far.size <= MAX_SPIKES or share > SPIKE_ENERGY):
         return []
     i, j = np.unravel_index(worst, deviations.shape)
+    if share <= SPIKE_ENERGY and not _stands_out(r, (int(i), int(j)), scale):
+        return []  # a misfit its neighbours share (e.g. the first echo of every row): structure
     return [
-        f"isolated spike in the residual: data point [{i}, {j}] holds {share:.0%} of the "
-        "residual energy and lies far off the fit; a corrupted point distorts the whole "
-        "map: remove or replace it (e.g. with the mean of its neighbours) and invert again"
+        f"isolated spike in the residual: data point [{i}, {j}] lies "
+        f"{dev[worst] / max(scale, 1e-300):.3g} robust standard deviations off the fit "
+        f"({share:.1%} of the residual energy); a corrupted point distorts the whole map: "
+        "remove or replace it (e.g. with the mean of its neighbours) and invert again"
     ]
+
+
+def _stands_out(r: np.ndarray, point: tuple[int, int], scale: float) -> bool:
+    """Whether ``r`` at ``point`` differs from its neighbours along every axis that has them
+    by half the spike threshold: a corrupted point does; a smooth misfit does not along the
+    axis it follows."""
+    for axis in range(r.ndim):
+        lo, hi = max(point[axis] - 1, 0), min(point[axis] + 2, r.shape[axis])
+        line = np.take(r, range(lo, hi), axis=axis)
+        line = line[:, point[1]] if axis == 0 else line[point[0], :]
+        neighbours = np.delete(line, point[axis] - lo)
+        if neighbours.size and abs(r[point] - neighbours.mean()) <= SPIKE_SIGMAS / 2 * scale:
+            return False
+    return True
 
 
 def _baseline(

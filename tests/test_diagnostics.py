@@ -65,3 +65,18 @@ def test_white_noise_residuals_pass():
     S = signal + 1e-3 * rng.standard_normal(signal.shape)
     assert fit_warnings(S, signal, 1e-3) == []
     assert robust_std(np.zeros(5)) == 0.0
+
+
+def test_a_misfit_its_neighbours_share_is_not_a_spike():
+    # The first echo of the last rows 10-14 noise levels off, smoothly from row to row (a
+    # component the map misses), against one corrupted point of the same size.
+    rng = np.random.default_rng(4)
+    clean = np.outer(np.exp(-np.arange(48) / 20), np.exp(-np.arange(400) / 60))
+    noisy = clean + 1e-3 * rng.standard_normal(clean.shape)
+    misfit = noisy.copy()
+    misfit[-3:, 0] -= 1e-3 * np.array([10.0, 12.0, 14.0])
+    assert not [w for w in fit_warnings(misfit, clean, 1e-3) if "spike" in w]
+    corrupted = noisy.copy()
+    corrupted[-1, 0] -= 14e-3
+    (message,) = fit_warnings(corrupted, clean, 1e-3)
+    assert "isolated spike" in message and "[47, 0]" in message
