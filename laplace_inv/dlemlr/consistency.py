@@ -126,32 +126,34 @@ def _stage(
     op: SpectralOperator,
     s: torch.Tensor,
     problem: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-    state: tuple[torch.Tensor, torch.Tensor],
+    T: torch.Tensor,
     lam: torch.Tensor,
     rho: torch.Tensor,
     n_iter: int,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n_iter`` over-relaxed ADMM iterations at fixed ``λ``, ``ρ`` (shapes ``(n, 1, 1)``).
+) -> torch.Tensor:
+    """``n_iter`` over-relaxed ADMM iterations at fixed ``λ``, ``ρ`` (shapes ``(1, 1, 1)``).
 
-    ``problem`` is ``(S̃, V1ᵀF₀V2, F₀)``, ``state`` the iterate ``Z`` and scaled dual ``U``.
+    ``problem`` is ``(S̃, V1ᵀF₀V2, F₀)``; ``T = Z + U`` carries the iterate and the scaled
+    dual as in `laplace_inv.dlemlr.admm.admm_iterations` (``Z = max(T, 0)``,
+    ``U = min(T, 0)``), so an iteration is ``T ← γP(|T|) + pT + q|T| + γ(λ/c)F₀``.
     """
     Sc, P0, F0 = problem
-    Z, U = state
     c = lam + rho
     inv = 1.0 / (op.s2 + c)
     gain = inv - 1.0 / c
-    # The parts of the F-update that stay fixed during the stage (λF₀ and the data).
-    fixed = s * Sc * inv + lam * gain * P0
-    prior = (lam / c) * F0
+    # The parts of the F-update that stay fixed during the stage (λF₀ and the data), in the
+    # axis-1-first layout of `SpectralOperator.to_spectral_rows`.
+    fixed = (RELAXATION * (s * Sc * inv + lam * gain * P0)).transpose(0, 1).contiguous()
+    gain = (RELAXATION * rho * gain)[0][:, None, :]
+    prior = (RELAXATION * lam / c * F0).transpose(0, 1).contiguous()
+    p = 1.0 - RELAXATION / 2
+    q = RELAXATION * (rho / c - 0.5)
+    T = T.transpose(0, 1).contiguous()
     for _ in range(n_iter):
-        W = Z - U
-        F = op.from_spectral(rho * gain * op.to_spectral(W) + fixed)
-        F.addcmul_(W, rho / c).add_(prior)
-        # Over-relaxed F̂ = γF + (1−γ)Z; then Z = max(0, F̂ + U) and U ← F̂ + U − Z.
-        T = F.mul_(RELAXATION).add_(Z, alpha=1.0 - RELAXATION).add_(U)
-        Z = torch.clamp(T, min=0.0)
-        U = T.sub_(Z)
-    return Z, U
+        A = T.abs()
+        low_rank = (gain * op.to_spectral_rows(A)).add_(fixed)
+        T = op.add_from_spectral_rows(low_rank, T.mul_(p).addcmul_(A, q).add_(prior))
+    return T.transpose(0, 1).contiguous()
 
 
 def data_consistency(
@@ -229,7 +231,7 @@ def data_consistency(
     iterations = torch.zeros(n, dtype=torch.long, device=device)
     # Stop codes: -1 running, else an index into STOP_REASONS.
     code = torch.where(before <= target, 0, -1).to(device=device, dtype=torch.long)
-    Z, U = F0.clone(), torch.zeros_like(F0)
+    T = F0.clone()  # Z + U (`_stage`); the first stage starts at Z = F₀, U = 0
     lam_k = float(settings.lambda_start)
     rho_prev = None
     while True:
@@ -238,18 +240,13 @@ def data_consistency(
             break
         lam = (lam_k * smax2).reshape(1, 1, 1)
         rho = torch.sqrt(lam * smax2).clamp_min(RHO_FLOOR * smax2)
-        if rho_prev is not None:
-            U[idx] = U[idx] * (rho_prev / rho)  # the scaled dual follows the penalty
-        Zi, Ui = _stage(
-            op,
-            s,
-            (Sc[idx], P0[idx], F0[idx]),
-            (Z[idx], U[idx]),
-            lam,
-            rho,
-            int(settings.stage_iterations),
-        )
-        Z[idx], U[idx] = Zi, Ui
+        Ti = T[idx]
+        if rho_prev is not None:  # the scaled dual U = min(T, 0) follows the penalty
+            Ti.addcmul_(Ti.clamp(max=0.0), rho_prev / rho - 1.0)
+        problem = (Sc[idx], P0[idx], F0[idx])
+        Ti = _stage(op, s, problem, Ti, lam, rho, int(settings.stage_iterations))
+        T[idx] = Ti
+        Zi = Ti.clamp(min=0.0)
         rho_prev = rho
         iterations[idx] += int(settings.stage_iterations)
         new = _misfit(op, s, Zi, Sc[idx])
