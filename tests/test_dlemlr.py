@@ -249,6 +249,41 @@ def test_admm_converges_to_the_nonnegative_tikhonov_solution(tiny_kernel):
         np.testing.assert_allclose(Z[b].ravel(), want, atol=1e-4 * np.abs(want).max())
 
 
+def test_admm_groups_and_penalty_changes_do_not_change_the_iterates(tiny_kernel, monkeypatch):
+    import laplace_inv.dlemlr.admm as admm
+
+    X, _, _ = make_training_set(tiny_kernel, 5, prior=TINY_PRIOR, snr=300, random_state=4)
+    S = X.reshape(5, *tiny_kernel.data_shape)
+    Sp = torch.from_numpy(project_data(tiny_kernel, S / np.abs(S).max(axis=(1, 2))[:, None, None]))
+    op = problem(tiny_kernel).spectral("cpu", torch.float64)
+    alpha = torch.tensor([1e-3, 1e-2, 3e-3, 1e-4, 3e-2], dtype=torch.float64)
+    # Per-sample penalties that change every iteration (the dual is rescaled each time).
+    rho = torch.from_numpy(np.geomspace([1e5, 3e3, 1e4, 300, 3e3], [300, 3e3, 30, 300, 3e4], 40))
+    whole = nonneg_tikhonov_admm(op, Sp, alpha, rho)
+    N1, N2 = tiny_kernel.map_shape
+    monkeypatch.setattr(admm, "CACHE_BLOCK", 2 * N1 * N2)  # groups of two maps, then one
+    grouped = nonneg_tikhonov_admm(op, Sp, alpha, rho)
+    np.testing.assert_allclose(grouped.numpy(), whole.numpy(), rtol=0, atol=1e-12)
+    # The textbook iteration (Z and U apart) gives the same maps.
+    Sc = Sp[:, : op.rank[0], : op.rank[1]]
+    s_Sc = op.s2.sqrt() * Sc
+    a = alpha.reshape(-1, 1, 1)
+    rhos = rho * alpha[None, :]
+    Z = torch.clamp(op.from_spectral(s_Sc / (op.s2 + a + rhos[0].reshape(-1, 1, 1))), min=0.0)
+    U = torch.zeros_like(Z)
+    for k, r in enumerate(rhos):
+        r = r.reshape(-1, 1, 1)
+        if k:
+            U = U * rhos[k - 1].reshape(-1, 1, 1) / r
+        c = a + r
+        W = Z - U
+        F = op.from_spectral(r * (1 / (op.s2 + c) - 1 / c) * op.to_spectral(W) + s_Sc / (op.s2 + c))
+        F = F + r / c * W
+        T = 1.6 * F + (1 - 1.6) * Z + U
+        Z, U = torch.clamp(T, min=0.0), T - torch.clamp(T, min=0.0)
+    np.testing.assert_allclose(whole.numpy(), Z.numpy(), rtol=0, atol=1e-9 * float(Z.abs().max()))
+
+
 def test_noise_estimate_from_the_out_of_range_data():
     k = cement_kernel()
     X, _, sigma = make_training_set(k, 4, snr=(30.0, 3000.0), random_state=7)
