@@ -32,6 +32,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from laplace_inv.robust_statistics import MAD_TO_STD, median
+from laplace_inv.robust_statistics import robust_std as robust_std  # part of this module's API
+
 #: Relative residual at or above which the map explains no more than an all-zero map.
 ZERO_MAP_RATIO = 0.95
 #: ... counted only when the RMS residual is this many noise levels above the noise.
@@ -60,21 +63,10 @@ MIN_EDGE_GRID = 16
 PHASE_CORRELATION = 0.3
 
 
-def robust_std(r: np.ndarray) -> float:
-    """``1.4826·median|r − median r|``, the standard deviation of Gaussian noise.
-
-    Examples
-    --------
-    >>> round(robust_std(np.random.default_rng(0).standard_normal(10_000)), 1)
-    1.0
-    """
-    return _deviations(np.asarray(r, dtype=float))[1]
-
-
 def _deviations(r: np.ndarray) -> tuple[np.ndarray, float]:
     """``|r − median r|`` and `robust_std` from it (two medians: the slow part of the check)."""
-    dev = np.abs(r - np.median(r))
-    return dev, float(1.4826 * np.median(dev))
+    dev = np.abs(r - median(r))
+    return dev, MAD_TO_STD * median(dev)
 
 
 def fit_warnings(

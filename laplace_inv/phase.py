@@ -14,20 +14,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PhaseResult", "noise_from_phased", "phase_correct", "phase_rows"]
+from laplace_inv.robust_statistics import robust_std
 
-_MAD_TO_STD = 1.4826
+__all__ = ["PhaseResult", "noise_from_phased", "phase_correct", "phase_rows"]
 
 LONG_SERIES = 64
 """Points from which a series counts as an echo train for `noise_from_phased`."""
-
-
-def _robust_std(x: np.ndarray) -> float:
-    """Standard deviation from the median absolute deviation (robust to a few spikes)."""
-    x = np.asarray(x, dtype=np.float64).ravel()
-    if x.size == 0:
-        return 0.0
-    return float(_MAD_TO_STD * np.median(np.abs(x - np.median(x))))
 
 
 def _as_complex(S: Any) -> np.ndarray:
@@ -87,17 +79,17 @@ def noise_from_phased(real: Any, imag: Any) -> tuple[float | None, str]:
     n = re_part.shape[-1]
     scale = float(np.max(np.abs(re_part))) if re_part.size else 0.0
     if n >= LONG_SERIES:
-        sigma, source = _robust_std(im_part[..., n // 2 :]), "late imaginary"
+        sigma, source = robust_std(im_part[..., n // 2 :]), "late imaginary"
     elif n >= 4:
-        sigma = _robust_std(np.diff(im_part, n=2, axis=-1)) / np.sqrt(6.0)
+        sigma = robust_std(np.diff(im_part, n=2, axis=-1)) / np.sqrt(6.0)
         source = "imaginary second differences"
     else:
-        sigma, source = _robust_std(im_part), "imaginary"
+        sigma, source = robust_std(im_part), "imaginary"
     if sigma > 1e-9 * scale:  # below that, rounding of a rotation of real data
         return sigma, source
     tail = re_part[..., (3 * n) // 4 :] if n >= 16 else re_part
     if tail.shape[-1] >= 4:
-        sigma = _robust_std(np.diff(tail, n=2, axis=-1)) / np.sqrt(6.0)
+        sigma = robust_std(np.diff(tail, n=2, axis=-1)) / np.sqrt(6.0)
         if sigma > 0:
             return sigma, "late real second differences"
     return None, "none"
@@ -216,7 +208,7 @@ def _difference_noise(z: np.ndarray) -> float:
         late = z.real
     if late.shape[1] < 2:
         return 0.0
-    return _robust_std(np.diff(late, axis=1)) / np.sqrt(2.0)
+    return robust_std(np.diff(late, axis=1)) / np.sqrt(2.0)
 
 
 def _row_phases(z: np.ndarray, sign_at: str) -> tuple[np.ndarray, np.ndarray, int]:

@@ -80,3 +80,14 @@ def test_a_misfit_its_neighbours_share_is_not_a_spike():
     corrupted[-1, 0] -= 14e-3
     (message,) = fit_warnings(corrupted, clean, 1e-3)
     assert "isolated spike" in message and "[47, 0]" in message
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 4800, 4801])
+def test_median_equals_numpys(n):
+    from laplace_inv.robust_statistics import median
+
+    x = np.random.default_rng(n).standard_normal((n, 1)) * 3 + 1
+    assert median(x) == np.median(x)
+    assert robust_std(x) == pytest.approx(1.4826 * np.median(np.abs(x - np.median(x))), rel=0)
+    x[0, 0] = np.nan
+    assert np.isnan(median(x))

@@ -16,7 +16,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "laplace_inv"
 
 #: Lowest first. A module may import from its own layer and the layers before it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("laplace_inv._validation", "laplace_inv.phase", "laplace_inv.threads")),
+    (
+        "foundation",
+        (
+            "laplace_inv._validation",
+            "laplace_inv.robust_statistics",
+            "laplace_inv.phase",
+            "laplace_inv.threads",
+        ),
+    ),
     ("operator", ("laplace_inv.operator",)),
     ("physics", ("laplace_inv.kernels",)),
     ("measures", ("laplace_inv.metrics", "laplace_inv.diagnostics", "laplace_inv.scaling")),
