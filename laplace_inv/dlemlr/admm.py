@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from laplace_inv.operator.compressed import right_factor_first
+
 if TYPE_CHECKING:  # pragma: no cover
     from laplace_inv.operator.torch_view import TorchOperator
 
@@ -91,13 +93,13 @@ class SpectralOperator:
     def _v1_first(self, n1: int, n2: int) -> bool:
         """Whether ``V1ᵀ X V2`` costs less with ``V1`` applied first (``X`` is ``n1 × n2``)."""
         r1, r2 = self.rank
-        return n2 * r1 * (n1 + r2) < n1 * r2 * (n2 + r1)
+        return not right_factor_first((n1, r1), (n2, r2))
 
     def to_spectral_rows(self, X: torch.Tensor) -> torch.Tensor:
         """`to_spectral` for maps stored axis-1 first, ``(N1, n, N2)`` → ``(r1, n, r2)``.
 
         In this layout both products are single matrix products over the whole batch,
-        which run several times faster than batched products of one map each.
+        which BLAS runs faster than batched products of one small map each.
         """
         N1, n, N2 = X.shape
         r1, r2 = self.rank
