@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.machine_speed import probe_line
 from benchmarks.markdown import emit_table
 
 GRIDS = (None, 80, 128)
@@ -446,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]
+    probe = probe_line()
     t0 = time.perf_counter()
     sets = datasets()
     lines = [
@@ -455,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"- Machine: {os.cpu_count()} CPUs shared with other users, torch on {args.threads} "
         f"thread(s); 1-minute load average {load:.1f} at the start.",
+        probe,
         "- r/n: RMS residual / noise (noise from the dataset record, else estimated from the "
         "data outside the kernels' range). raw = `refine=False`, default = `refine=True` "
         "(data consistency). λ/σ²max, iterations and stop: the default output's record "

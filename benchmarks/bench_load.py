@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.machine_speed import probe_line
 from benchmarks.markdown import emit_table
 
 METHODS = ("upen", "tikhonov", "l1", "dlemlr", "dlemlr-raw", "flint3")
@@ -265,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         methods.remove("flint3")  # flintpy-nmr not installed: no peer row
     kernel, S, source = load_case()
     load_before = machine_load()
+    probe = probe_line()
     t_start = time.perf_counter()
     fresh = fresh_runs(methods, args.fresh)
     estimators = {m: build(m, kernel) for m in methods}
@@ -295,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{load_before:.1f} at the start (`machine_load`: the larger of the 1-minute load "
         "average and the threads running at that instant, other users included). Run took "
         f"{elapsed:.0f} s.",
+        probe,
         f"- Fresh process: {args.fresh} new processes per method and mode (import = "
         "`import laplace_inv` and the method's module; build/load = `make_inverter`, for "
         "DLEMLR the weights; first call = the first `invert`; process = the whole wall "

@@ -331,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
     budget = args.budget or (10.0 if args.quick else 60.0)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     load_before = load_average()
+    sys.path.insert(0, str(ROOT))  # run as a file, this script sees only its own folder
+    from benchmarks.machine_speed import probe_line
+
+    probe = probe_line()
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     with tempfile.TemporaryDirectory(prefix="bench_throughput_") as tmp:
         path = Path(tmp) / "decays.npy"
@@ -362,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Load average (1, 5, 15 min) before the run: {load_before}; after: "
         f"{load_average()}. The machine is shared with other jobs, so these figures are a "
         "lower bound on what two idle cores give.",
+        probe,
         f"- Batch: {n} cement-like acquisitions (48 × 1000 IR-CPMG points, 64 × 64 grid), "
         'float32 maps out (`output="maps32"`), read from a `.npy` file chunk by chunk. A row '
         f"that would take more than {budget:g} s is measured on a prefix and extrapolated.",

@@ -287,3 +287,10 @@ def test_parallel_jobs_give_the_same_scores(cases, registered):
         assert a["case"] == b["case"] and a["status"] == b["status"] == "ok"
         assert a["position_error"] == b["position_error"] and a["resolved"] == b["resolved"]
     assert set(parallel.maps) == set(serial.maps)
+
+
+def test_machine_speed_probe_reports_a_rate():
+    from benchmarks.machine_speed import probe_gflops, probe_line
+
+    assert probe_gflops(rounds=1, products=1) > 0
+    assert "GFLOP/s" in probe_line()
