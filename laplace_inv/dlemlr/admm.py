@@ -244,13 +244,40 @@ def admm_iterations(
         for first in range(0, len(rhos), block):
             coefficients = _iteration_coefficients(op, *rows, first, block, relaxation)
             for k, (gain, data_term, q, ratio) in enumerate(zip(*coefficients, strict=True)):
-                if changes[first + k]:  # U ← (ρ_previous/ρ)·U, U being the negative part
-                    T = T.addcmul_(T.clamp(max=0.0), ratio - 1.0)
-                A = T.abs()
-                low_rank = (gain * op.to_spectral_rows(A)).add_(data_term)
-                T = op.add_from_spectral_rows(low_rank, T.mul_(1.0 - relaxation / 2).addcmul_(A, q))
+                if changes[first + k]:
+                    T = rescale_dual(T, ratio)
+                T = one_variable_step(op, T, (gain, data_term, q), relaxation)
         parts.append(T.clamp_(min=0.0).transpose(0, 1))
     return torch.cat(parts) if len(parts) > 1 else parts[0].contiguous()
+
+
+def one_variable_step(
+    op: SpectralOperator,
+    T: torch.Tensor,
+    coefficients: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    relaxation: float,
+    prior: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One over-relaxed ADMM iteration on ``T = Z + U``, in place (see `admm_iterations`).
+
+    ``T ← γ·P(|T|) + (1 − γ/2)·T + q·|T| (+ prior)`` with ``P(X) = V1[g ⊙ V1ᵀXV2 + d]V2ᵀ``;
+    ``coefficients`` is ``(γg, γd, q)`` in the axis-1-first layout of
+    `SpectralOperator.to_spectral_rows`, and ``prior`` a constant map term (the
+    data-consistency step's ``γ(λ/c)F₀``) in the layout of ``T``.
+    """
+    gain, data_term, q = coefficients
+    A = T.abs()
+    low_rank = (gain * op.to_spectral_rows(A)).add_(data_term)
+    T.mul_(1.0 - relaxation / 2).addcmul_(A, q)
+    if prior is not None:
+        T.add_(prior)
+    return op.add_from_spectral_rows(low_rank, T)
+
+
+def rescale_dual(T: torch.Tensor, ratio: torch.Tensor) -> torch.Tensor:
+    """``U ← ratio·U`` for ``T = Z + U`` (``U = min(T, 0)``), in place: the scaled dual
+    follows a change of the penalty, ``ratio = ρ_previous/ρ``."""
+    return T.addcmul_(T.clamp(max=0.0), ratio - 1.0)
 
 
 def _iteration_coefficients(

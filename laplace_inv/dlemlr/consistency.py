@@ -31,7 +31,12 @@ from dataclasses import dataclass
 
 import torch
 
-from laplace_inv.dlemlr.admm import RELAXATION, SpectralOperator
+from laplace_inv.dlemlr.admm import (
+    RELAXATION,
+    SpectralOperator,
+    one_variable_step,
+    rescale_dual,
+)
 
 #: Default first ``λ`` of the path, relative to ``σ_max²`` (the largest ``σ1,i²σ2,j²``).
 LAMBDA_START = 1e-4
@@ -146,13 +151,10 @@ def _stage(
     fixed = (RELAXATION * (s * Sc * inv + lam * gain * P0)).transpose(0, 1).contiguous()
     gain = (RELAXATION * rho * gain)[0][:, None, :]
     prior = (RELAXATION * lam / c * F0).transpose(0, 1).contiguous()
-    p = 1.0 - RELAXATION / 2
-    q = RELAXATION * (rho / c - 0.5)
+    coefficients = (gain, fixed, RELAXATION * (rho / c - 0.5))
     T = T.transpose(0, 1).contiguous()
     for _ in range(n_iter):
-        A = T.abs()
-        low_rank = (gain * op.to_spectral_rows(A)).add_(fixed)
-        T = op.add_from_spectral_rows(low_rank, T.mul_(p).addcmul_(A, q).add_(prior))
+        T = one_variable_step(op, T, coefficients, RELAXATION, prior)
     return T.transpose(0, 1).contiguous()
 
 
@@ -241,8 +243,8 @@ def data_consistency(
         lam = (lam_k * smax2).reshape(1, 1, 1)
         rho = torch.sqrt(lam * smax2).clamp_min(RHO_FLOOR * smax2)
         Ti = T[idx]
-        if rho_prev is not None:  # the scaled dual U = min(T, 0) follows the penalty
-            Ti.addcmul_(Ti.clamp(max=0.0), rho_prev / rho - 1.0)
+        if rho_prev is not None:
+            rescale_dual(Ti, rho_prev / rho)
         problem = (Sc[idx], P0[idx], F0[idx])
         Ti = _stage(op, s, problem, Ti, lam, rho, int(settings.stage_iterations))
         T[idx] = Ti
