@@ -164,12 +164,10 @@ def _stands_out(r: np.ndarray, point: tuple[int, int], scale: float) -> bool:
     """Whether ``r`` at ``point`` differs from its neighbours along every axis that has them
     by half the spike threshold: a corrupted point does; a smooth misfit does not along the
     axis it follows."""
-    for axis in range(r.ndim):
-        lo, hi = max(point[axis] - 1, 0), min(point[axis] + 2, r.shape[axis])
-        line = np.take(r, range(lo, hi), axis=axis)
-        line = line[:, point[1]] if axis == 0 else line[point[0], :]
-        neighbours = np.delete(line, point[axis] - lo)
-        if neighbours.size and abs(r[point] - neighbours.mean()) <= SPIKE_SIGMAS / 2 * scale:
+    i, j = point
+    for line, k in ((r[:, j], i), (r[i, :], j)):
+        neighbours = np.concatenate([line[max(k - 1, 0) : k], line[k + 1 : k + 2]])
+        if neighbours.size and abs(line[k] - neighbours.mean()) <= SPIKE_SIGMAS / 2 * scale:
             return False
     return True
 
