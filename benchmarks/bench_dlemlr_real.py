@@ -209,7 +209,11 @@ def _peak_cell(F: np.ndarray, kernel: Any) -> str:
     from laplace_inv.metrics import find_peaks
 
     found = find_peaks(F, kernel.grid1, kernel.grid2, min_fraction=PEAK_MIN_FRACTION)
-    p = max(found, key=lambda q: q.fraction)
+    return _peak_text(max(found, key=lambda q: q.fraction))
+
+
+def _peak_text(p: Any) -> str:
+    """``(axis 1, axis 2) share`` of a found peak, as the tables print it."""
     return f"({p.position[0]:.3g}, {p.position[1]:.3g}) {p.fraction:.0%}"
 
 
@@ -287,7 +291,7 @@ def _peaks_near(res: Any, target: np.ndarray) -> str:
     found = res.peaks(min_fraction=PEAK_MIN_FRACTION)
     near = [p for p in found if np.hypot(*(np.array(p.log_position) - target)) <= NEIGHBOURHOOD]
     near.sort(key=lambda p: -p.fraction)
-    return ", ".join(f"({p.position[0]:.3g}, {p.position[1]:.3g}) {p.fraction:.0%}" for p in near)
+    return ", ".join(_peak_text(p) for p in near)
 
 
 def reference_neighbourhood_rows(sets: list) -> list[str]:
