@@ -332,16 +332,11 @@ class ConsistencyVariant:
         return SimpleNamespace(map=F, info={"iterations": iterations, "stop": stop[0]})
 
 
-def rms_over(kernel: Any, F: np.ndarray, data: np.ndarray, sigma: float) -> float:
-    """RMS residual of the map ``F`` over ``sigma``."""
-    return float(np.sqrt(np.mean((kernel.forward(F) - data) ** 2)) / sigma)
-
-
 def real_figures(est_for: Any, sets: list, upen: dict[str, tuple[float, float]]) -> dict:
     """The largest residual/noise ÷ UPEN's over the real datasets, the iterations spent on
     the cement map, the Spinsolve export's dominant D and the Maastricht dominant peak's
     distance to its reference (decades)."""
-    from benchmarks.bench_dlemlr_real import PEAK_MIN_FRACTION
+    from benchmarks.bench_dlemlr_real import PEAK_MIN_FRACTION, rms_over
 
     worst = 0.0
     out = {"spinsolve_d": float("nan"), "maastricht": float("nan"), "cement_its": float("nan")}
@@ -366,6 +361,7 @@ def real_figures(est_for: Any, sets: list, upen: dict[str, tuple[float, float]])
 def upen_residuals(sets: list) -> dict[str, tuple[float, float]]:
     """Per real dataset: UPEN's residual/noise and the noise it is measured against (the
     dataset's, else the raw DLEMLR estimate from the data outside the kernels' range)."""
+    from benchmarks.bench_dlemlr_real import rms_over
     from laplace_inv.dlemlr import DLEMLRInverter
 
     out = {}

@@ -217,12 +217,17 @@ def _peak_text(p: Any) -> str:
     return f"({p.position[0]:.3g}, {p.position[1]:.3g}) {p.fraction:.0%}"
 
 
+def rms_over(kernel: Any, F: np.ndarray, data: np.ndarray, sigma: float) -> float:
+    """RMS residual of the map ``F`` over ``sigma``."""
+    return float(np.sqrt(np.mean((kernel.forward(F) - data) ** 2)) / sigma)
+
+
 def _path_row(
     case: tuple[str, Any, np.ndarray, float, np.ndarray], output: str, lam: str, its: int, F: Any
 ) -> str:
     """One row of the converged-path table: ``case`` is ``(name, kernel, data, σ, F_net)``."""
     name, kernel, data, sigma, net = case
-    rn = np.sqrt(np.mean((kernel.forward(F) - data) ** 2)) / sigma
+    rn = rms_over(kernel, F, data, sigma)
     dist = np.linalg.norm(F - net) / np.linalg.norm(net)
     return (
         f"| {name} | {output} | {lam} | {its} | {rn:.4f} | {dist:.3f} | {_peak_cell(F, kernel)} |"
